@@ -1,0 +1,246 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""Every work-around for the upstream stack, in one place.
+
+:func:`apply_compat_patches` runs on ``import mmw2s``, before mmrazor's
+models are imported. Each patch states the upstream problem, the versions it
+concerns, and the condition under which it switches itself off.
+
+===========================  ==============================================
+patch                        active when
+===========================  ==============================================
+mmrazor_quantization         mmrazor <= 1.0.0 and torch without
+                             ``fuser_method_mappings.reverse2`` (torch>=2.1)
+mmengine_package_lookup      ``pkg_resources`` cannot be imported
+                             (setuptools >= 81)
+mmengine_safe_checkpoints    torch >= 2.6 (``torch.load`` defaults to
+                             ``weights_only=True``)
+mmengine_cpu_distributed     no CUDA device (mmengine <= 0.10.7 always calls
+                             ``torch.cuda.set_device``)
+===========================  ==============================================
+"""
+import functools
+import importlib.metadata
+import importlib.util
+import os.path as osp
+import sys
+import types
+from typing import Dict
+
+import torch
+from mmengine.utils import digit_version
+
+QUANTIZATION_MODULES = ('mmrazor.structures.quantization',
+                        'mmrazor.structures.quantization.backend_config',
+                        'mmrazor.structures.quantization.qconfig')
+
+
+class QuantizationUnavailableError(ImportError):
+    """mmrazor's quantization cannot run on the installed torch."""
+
+
+def _quantization_unavailable_message(name: str) -> str:
+    return (f'mmrazor quantization (`{name}`) is unavailable: mmrazor '
+            f'{importlib.metadata.version("mmrazor")} uses torch.ao names '
+            '(reverse2, reverse3, reverse_sequential_wrapper2, '
+            'BackendPatternConfig._set_overwrite_output_fake_quantize) that '
+            f'torch {torch.__version__} no longer has, so mmw2s disabled it '
+            'to let the rest of mmrazor import. Distillation is not '
+            'affected. Use torch < 2.1 for mmrazor quantization.')
+
+
+class _UnavailableMeta(type):
+    """Makes every use of a placeholder class raise a clear error."""
+
+    def __call__(cls, *args, **kwargs):
+        raise QuantizationUnavailableError(
+            _quantization_unavailable_message(cls.__name__))
+
+    def __getattr__(cls, attribute: str):
+        if attribute.startswith('__'):
+            raise AttributeError(attribute)
+        raise QuantizationUnavailableError(
+            _quantization_unavailable_message(f'{cls.__name__}.{attribute}'))
+
+    def __getitem__(cls, key):
+        raise QuantizationUnavailableError(
+            _quantization_unavailable_message(f'{cls.__name__}[{key!r}]'))
+
+
+class _UnavailableModule(types.ModuleType):
+    """Stands in for mmrazor's quantization structures; any name imported
+    from it is a placeholder that raises
+    :class:`QuantizationUnavailableError` when used."""
+
+    def __getattr__(self, name: str):
+        if name.startswith('__'):
+            raise AttributeError(name)
+        return _UnavailableMeta(name, (), {'__module__': self.__name__})
+
+
+def _mmrazor_quantization_is_broken() -> bool:
+    if any(name in sys.modules for name in QUANTIZATION_MODULES):
+        return False  # already imported (or already patched): leave it
+    if importlib.util.find_spec('mmrazor') is None:
+        return False
+    mmrazor_version = digit_version(importlib.metadata.version('mmrazor'))
+    from torch.ao.quantization import fuser_method_mappings
+    return (mmrazor_version <= digit_version('1.0.0')
+            and not hasattr(fuser_method_mappings, 'reverse2'))
+
+
+def _disable_mmrazor_quantization() -> None:
+    """mmrazor 1.0.0 imports ``reverse2`` & co. from ``torch.ao``, which
+    torch 2.1 removed; its quantization package then fails at import time and
+    takes ``import mmrazor.models`` down with it. Replace that package by
+    placeholders so that everything else imports."""
+    for name in QUANTIZATION_MODULES:
+        module = _UnavailableModule(name)
+        module.__all__ = []
+        module.__path__ = []
+        sys.modules[name] = module
+
+
+def _module_name_of(package: str) -> str:
+    """The top-level module a distribution installs (``mmcv-lite`` ->
+    ``mmcv``)."""
+    try:
+        top_level = importlib.metadata.distribution(package).read_text(
+            'top_level.txt')
+    except importlib.metadata.PackageNotFoundError:
+        return package
+    if top_level and top_level.split():
+        return top_level.split()[0]
+    return package.replace('-', '_')
+
+
+def is_installed(package: str) -> bool:
+    """Whether a distribution or top-level module named ``package`` exists.
+
+    Args:
+        package (str): Distribution or module name.
+
+    Returns:
+        bool: True if it is installed.
+    """
+    try:
+        importlib.metadata.distribution(package)
+        return True
+    except importlib.metadata.PackageNotFoundError:
+        spec = importlib.util.find_spec(package)
+        return spec is not None and spec.origin is not None
+
+
+def get_installed_path(package: str) -> str:
+    """The directory of the module installed by ``package``.
+
+    Args:
+        package (str): Distribution or module name.
+
+    Returns:
+        str: Directory of the package's top-level module.
+    """
+    spec = importlib.util.find_spec(_module_name_of(package))
+    if spec is None:
+        raise importlib.metadata.PackageNotFoundError(
+            f'{package} is not installed; install it with pip.')
+    if spec.origin is None:
+        raise RuntimeError(f'{package} is a namespace package, which is '
+                           'invalid for `get_installed_path`')
+    return osp.dirname(spec.origin)
+
+
+def _use_importlib_for_package_lookup() -> None:
+    """mmengine <= 0.10.7 resolves ``pkg::`` config paths with
+    ``pkg_resources``, which setuptools 81 removed. Answer the same questions
+    with :mod:`importlib.metadata`. mmengine's modules bound the helpers by
+    name at import, so each binding is replaced."""
+    import mmengine.config.config as config_module
+    import mmengine.hub.hub as hub_module
+    import mmengine.utils as utils_module
+    import mmengine.utils.package_utils as package_utils
+    for module in (package_utils, utils_module, config_module, hub_module):
+        if hasattr(module, 'is_installed'):
+            module.is_installed = is_installed
+        module.get_installed_path = get_installed_path
+    package_utils.package2module = _module_name_of
+
+
+def _load_local_checkpoints_safely() -> None:
+    """mmengine <= 0.10.7 calls ``torch.load`` without ``weights_only``; torch
+    2.6 made ``True`` the default, so full training checkpoints (message hub
+    with HistoryBuffer and numpy objects) fail to load and ``--resume`` breaks.
+    Load local files with exactly the globals mmengine checkpoints need."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from mmw2s.utils.safe_checkpoint import load_checkpoint_safely
+
+    def load_from_local_safely(filename, map_location):
+        return load_checkpoint_safely(filename, map_location)
+
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local_safely, force=True)
+
+
+def _distribute_on_cpu() -> None:
+    """mmengine <= 0.10.7 calls ``torch.cuda.set_device`` when it starts a
+    ``pytorch`` launcher job and passes ``device_ids`` to DDP, both of which
+    fail without a GPU. Without CUDA, start the process group with gloo and
+    wrap CPU modules without ``device_ids``."""
+    import mmengine.dist.utils as dist_utils
+    from mmengine.model import MMDistributedDataParallel
+    from mmengine.logging import print_log
+
+    def init_dist_pytorch_on_cpu(backend: str = 'gloo', **kwargs) -> None:
+        if backend != 'gloo':
+            print_log(
+                f'No CUDA device: using the gloo backend instead of '
+                f'{backend}.',
+                logger='current')
+        kwargs.pop('init_backend', None)
+        torch.distributed.init_process_group(backend='gloo', **kwargs)
+
+    dist_utils._init_dist_pytorch = init_dist_pytorch_on_cpu
+
+    ddp_init = MMDistributedDataParallel.__init__
+
+    @functools.wraps(ddp_init)
+    def init_without_device_ids(self, module, *args, device_ids=None,
+                                **kwargs):
+        ddp_init(self, module, *args, **kwargs)
+
+    MMDistributedDataParallel.__init__ = init_without_device_ids
+
+
+def _cuda_is_absent() -> bool:
+    from mmengine.device import get_device
+    return get_device() == 'cpu'
+
+
+_APPLIED: Dict[str, bool] = {}
+
+
+def apply_compat_patches() -> Dict[str, bool]:
+    """Apply each work-around whose upstream problem is present, once.
+
+    Returns:
+        dict: For each patch name, whether it is active.
+    """
+    if _APPLIED:
+        return dict(_APPLIED)
+    patches = (
+        ('mmrazor_quantization', _mmrazor_quantization_is_broken,
+         _disable_mmrazor_quantization),
+        ('mmengine_package_lookup',
+         lambda: importlib.util.find_spec('pkg_resources') is None,
+         _use_importlib_for_package_lookup),
+        ('mmengine_safe_checkpoints', lambda: digit_version(
+            torch.__version__) >= digit_version('2.6.0'),
+         _load_local_checkpoints_safely),
+        ('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu),
+    )
+    for name, is_needed, apply in patches:
+        needed = is_needed()
+        if needed:
+            apply()
+        _APPLIED[name] = needed
+    return dict(_APPLIED)

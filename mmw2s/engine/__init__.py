@@ -1,0 +1,3 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+from .hooks import *  # noqa: F401,F403
+from .runner import *  # noqa: F401,F403

@@ -1,0 +1,70 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""Shared fixtures: generated image folders and a helper to run tools."""
+import os
+import os.path as osp
+import subprocess
+import sys
+from typing import List
+
+import numpy as np
+import pytest
+from PIL import Image
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
+
+
+def write_image_folders(root: str,
+                        num_classes: int = 4,
+                        per_class: int = 4,
+                        size: int = 16) -> str:
+    """Write ``train/`` and ``val/`` folders of generated PNG images, one
+    sub-folder per class; each class has its own mean colour so it is
+    learnable.
+
+    Returns:
+        str: ``root``.
+    """
+    rng = np.random.default_rng(0)
+    for split in ('train', 'val'):
+        for label in range(num_classes):
+            folder = osp.join(root, split, f'class_{label}')
+            os.makedirs(folder, exist_ok=True)
+            for index in range(per_class):
+                mean = 40 + 50 * label
+                pixels = rng.normal(mean, 20, size=(size, size, 3))
+                Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(
+                    osp.join(folder, f'{index}.png'))
+    return root
+
+
+@pytest.fixture(scope='session')
+def image_root(tmp_path_factory) -> str:
+    """Generated image folders shared by the tests of a session."""
+    return write_image_folders(str(tmp_path_factory.mktemp('images')))
+
+
+def run_tool(args: List[str], cwd: str, timeout: int = 600,
+             extra_env: dict = None) -> subprocess.CompletedProcess:
+    """Run a command from the repository root with mmw2s importable; fail
+    the test with its output if it exits non-zero."""
+    env = dict(os.environ)
+    env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
+    env.update(extra_env or {})
+    result = subprocess.run(
+        args,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout)
+    if result.returncode != 0:
+        pytest.fail(f'{" ".join(args)} exited {result.returncode}\n'
+                    f'stdout:\n{result.stdout[-4000:]}\n'
+                    f'stderr:\n{result.stderr[-6000:]}')
+    return result
+
+
+def python_tool(name: str) -> List[str]:
+    """The command prefix that runs ``tools/{name}`` with this Python."""
+    return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]

@@ -1,0 +1,87 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+import importlib.util
+import os.path as osp
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.utils import digit_version
+
+import mmw2s
+from mmw2s.compat import (QuantizationUnavailableError, get_installed_path,
+                          is_installed)
+
+
+def test_mmrazor_distillation_imports_on_current_torch():
+    from mmrazor.models import (ConfigurableDistiller, KLDivergence,
+                                SingleTeacherDistill)
+    from mmrazor.registry import MODELS
+    assert MODELS.get('SingleTeacherDistill') is SingleTeacherDistill
+    assert MODELS.get('ConfigurableDistiller') is ConfigurableDistiller
+    assert MODELS.get('KLDivergence') is KLDivergence
+
+
+def test_patches_are_active_exactly_where_upstream_is_broken():
+    from torch.ao.quantization import fuser_method_mappings
+    patches = mmw2s.apply_compat_patches()
+    assert patches['mmrazor_quantization'] == (not hasattr(
+        fuser_method_mappings, 'reverse2'))
+    assert patches['mmengine_package_lookup'] == (
+        importlib.util.find_spec('pkg_resources') is None)
+    assert patches['mmengine_safe_checkpoints'] == (digit_version(
+        torch.__version__) >= digit_version('2.6.0'))
+    assert patches['mmengine_cpu_distributed'] == (
+        not torch.cuda.is_available())
+
+
+def test_mmrazor_quantization_raises_a_clear_error():
+    if not mmw2s.apply_compat_patches()['mmrazor_quantization']:
+        pytest.skip('mmrazor quantization works with this torch')
+    from mmrazor.registry import MODELS
+    qscheme = dict(qdtype='qint8', bit=8, is_symmetry=True)
+    quantizer = dict(
+        type='mmrazor.TorchNativeQuantizer',
+        global_qconfig=dict(
+            w_observer=dict(type='mmrazor.PerChannelMinMaxObserver'),
+            a_observer=dict(type='mmrazor.MovingAverageMinMaxObserver'),
+            w_fake_quant=dict(type='mmrazor.FakeQuantize'),
+            a_fake_quant=dict(type='mmrazor.FakeQuantize'),
+            w_qscheme=qscheme,
+            a_qscheme=qscheme))
+    with pytest.raises(QuantizationUnavailableError,
+                       match='mmrazor quantization .* is unavailable'):
+        MODELS.build(quantizer)
+    from mmrazor.structures.quantization import BackendConfigs
+    with pytest.raises(QuantizationUnavailableError, match='unavailable'):
+        BackendConfigs['native']
+
+
+def test_package_lookup_without_pkg_resources():
+    assert is_installed('mmpretrain')
+    assert is_installed('mmcv')
+    assert not is_installed('mmcls')
+    path = get_installed_path('mmpretrain')
+    assert osp.isfile(osp.join(path, '__init__.py'))
+    assert osp.basename(path) == 'mmpretrain'
+
+
+def test_pkg_config_references_resolve(tmp_path):
+    config_file = tmp_path / 'inherit.py'
+    config_file.write_text(
+        "_base_ = 'mmpretrain::resnet/resnet18_8xb32_in1k.py'\n"
+        'train_cfg = dict(max_epochs=1)\n')
+    cfg = Config.fromfile(str(config_file))
+    assert cfg.model.backbone.type == 'ResNet'
+    assert cfg.model.backbone.depth == 18
+    assert cfg.train_cfg.max_epochs == 1
+
+    teacher = Config.fromfile(str(config_file))
+    teacher.merge_from_dict(
+        dict(model=dict(backbone=dict(depth=34))), allow_list_keys=False)
+    assert teacher.model.backbone.depth == 34
+
+
+def test_cfg_path_references_build_a_model():
+    from mmengine.hub import get_config
+    cfg = get_config('mmpretrain::resnet/resnet18_8xb32_in1k.py')
+    assert cfg.model.head.num_classes == 1000

@@ -1,0 +1,108 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""tools/train.py, tools/test.py and tools/dist_train.sh on a tiny mmrazor
+KD run (SingleTeacherDistill + KLDivergence) with generated images."""
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmrazor.registry import MODELS
+
+import mmw2s  # noqa: F401
+from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
+from mmw2s.utils import load_checkpoint_safely
+
+CONFIG = osp.join(TEST_CONFIGS, 'kd_tiny_resnet.py')
+
+
+def data_options(image_root: str, teacher_ckpt: str) -> list:
+    return [
+        '--cfg-options',
+        f'train_dataloader.dataset.data_root={image_root}',
+        f'val_dataloader.dataset.data_root={image_root}',
+        f'test_dataloader.dataset.data_root={image_root}',
+        f'model.teacher_ckpt={teacher_ckpt}',
+    ]
+
+
+@pytest.fixture(scope='module')
+def teacher_ckpt(tmp_path_factory) -> str:
+    """A plain mmpretrain-style checkpoint of the teacher."""
+    cfg = Config.fromfile(CONFIG)
+    teacher = MODELS.build(cfg.model.teacher)
+    path = str(tmp_path_factory.mktemp('teacher') / 'teacher.pth')
+    torch.save({'state_dict': teacher.state_dict()}, path)
+    return path
+
+
+@pytest.fixture(scope='module')
+def trained_work_dir(tmp_path_factory, image_root, teacher_ckpt) -> str:
+    work_dir = str(tmp_path_factory.mktemp('kd_run'))
+    run_tool(
+        python_tool('train.py') +
+        [CONFIG, '--work-dir', work_dir] +
+        data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT)
+    return work_dir
+
+
+def test_train_writes_a_checkpoint_per_epoch(trained_work_dir, teacher_ckpt):
+    for epoch in (1, 2):
+        checkpoint = load_checkpoint_safely(
+            osp.join(trained_work_dir, f'epoch_{epoch}.pth'))
+        assert checkpoint['meta']['epoch'] == epoch
+    teacher_weights = load_checkpoint_safely(teacher_ckpt)['state_dict']
+    trained = checkpoint['state_dict']
+    for name, value in teacher_weights.items():
+        assert torch.equal(trained[f'teacher.{name}'], value), name
+
+
+def test_resume_continues_to_the_same_weights(trained_work_dir, tmp_path,
+                                              image_root, teacher_ckpt):
+    work_dir = str(tmp_path / 'resumed')
+    result = run_tool(
+        python_tool('train.py') + [
+            CONFIG, '--work-dir', work_dir, '--resume',
+            osp.join(trained_work_dir, 'epoch_1.pth')
+        ] + data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT)
+    assert 'resumed epoch: 1' in result.stdout + result.stderr
+    resumed = load_checkpoint_safely(osp.join(work_dir, 'epoch_2.pth'))
+    uninterrupted = load_checkpoint_safely(
+        osp.join(trained_work_dir, 'epoch_2.pth'))
+    assert not osp.exists(osp.join(work_dir, 'epoch_1.pth'))
+    for name, value in uninterrupted['state_dict'].items():
+        torch.testing.assert_close(resumed['state_dict'][name], value)
+
+
+def test_test_tool_evaluates_a_checkpoint(trained_work_dir, tmp_path,
+                                          image_root, teacher_ckpt):
+    out_file = str(tmp_path / 'predictions.pkl')
+    result = run_tool(
+        python_tool('test.py') + [
+            CONFIG,
+            osp.join(trained_work_dir, 'epoch_2.pth'), '--work-dir',
+            str(tmp_path), '--out', out_file
+        ] + data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT)
+    accuracy = re.search(r'accuracy/top1: ([\d.]+)',
+                         result.stdout + result.stderr)
+    assert accuracy is not None
+    assert 0.0 <= float(accuracy.group(1)) <= 100.0
+    assert osp.getsize(out_file) > 0
+
+
+def test_dist_train_runs_two_cpu_processes(tmp_path, image_root,
+                                           teacher_ckpt):
+    work_dir = str(tmp_path / 'dist')
+    result = run_tool(
+        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+         '--work-dir', work_dir] + data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT,
+        extra_env=dict(PORT='29517'))
+    log = result.stdout + result.stderr
+    assert re.search(r'world_size: 2|Distributed launcher: pytorch', log)
+    # 16 training images, 4 per batch and per process: 2 iterations an epoch
+    assert 'Epoch(train) [2][2/2]' in log
+    assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
