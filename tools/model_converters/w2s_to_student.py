@@ -67,6 +67,8 @@ def student_config(cfg: Config) -> Config:
     for key in TEST_KEYS:
         if key in cfg:
             student[key] = copy.deepcopy(cfg[key])
+    if 'val_dataloader' in student:
+        student['val_cfg'] = dict()  # a plain ValLoop: there is no teacher
     return Config(student)
 
 
