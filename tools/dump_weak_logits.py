@@ -13,7 +13,6 @@ Example::
         --split train --out work_dirs/weak_logits.pth
 """
 import argparse
-import copy
 
 import torch
 from mmengine.config import Config, DictAction
@@ -23,7 +22,8 @@ from mmengine.utils import ProgressBar
 from mmpretrain.registry import MODELS
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
-from mmw2s.models import class_logits, load_teacher_weights
+from mmw2s.apis import compute_weak_logits, deterministic_dataloader_cfg
+from mmw2s.models import load_teacher_weights
 
 
 def parse_args() -> argparse.Namespace:
@@ -51,33 +51,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def deterministic_dataloader(cfg: Config, split: str,
-                             batch_size: int) -> dict:
-    """The split's dataloader config, in order, with the test pipeline."""
-    loader = copy.deepcopy(cfg[f'{split}_dataloader'])
-    loader.dataset.pipeline = copy.deepcopy(
-        cfg.test_dataloader.dataset.pipeline)
-    loader.sampler = dict(type='DefaultSampler', shuffle=False)
-    loader.batch_size = batch_size
-    loader.persistent_workers = False
-    return loader
-
-
-@torch.no_grad()
-def compute_logits(model: torch.nn.Module, dataloader) -> torch.Tensor:
-    """The model's class logits for every sample, in dataset order."""
-    model.eval()
-    chunks = []
-    progress = ProgressBar(len(dataloader.dataset))
-    for data_batch in dataloader:
-        data = model.data_preprocessor(data_batch, False)
-        logits = class_logits(model(**data, mode='tensor'))
-        chunks.append(logits.float().cpu())
-        for _ in range(len(logits)):
-            progress.update()
-    return torch.cat(chunks)
-
-
 def main() -> None:
     args = parse_args()
     cfg = Config.fromfile(args.config)
@@ -88,8 +61,9 @@ def main() -> None:
     load_teacher_weights(model, args.checkpoint, args.ckpt_prefix)
     model.to(args.device)
     dataloader = Runner.build_dataloader(
-        deterministic_dataloader(cfg, args.split, args.batch_size))
-    logits = compute_logits(model, dataloader)
+        deterministic_dataloader_cfg(cfg, args.split, args.batch_size))
+    progress = ProgressBar(len(dataloader.dataset))
+    logits = compute_weak_logits(model, dataloader, progress.update)
     torch.save(
         dict(
             weak_logits=logits,

@@ -8,7 +8,7 @@ from typing import List, Optional
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
+from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
@@ -110,9 +110,9 @@ def test_exported_student_matches_and_loads_in_mmpretrain(
     cfg = Config.fromfile(CNN_TO_VIT)
     algorithm = MODELS.build(cfg.model)
     algorithm.load_state_dict(load_checkpoint_safely(checkpoint)['state_dict'])
-    init_default_scope('mmpretrain')
     from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    student = PRETRAIN_MODELS.build(Config.fromfile(student_cfg).model)
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        student = PRETRAIN_MODELS.build(Config.fromfile(student_cfg).model)
     student.load_state_dict(
         load_checkpoint_safely(student_ckpt)['state_dict'], strict=True)
     algorithm.eval()

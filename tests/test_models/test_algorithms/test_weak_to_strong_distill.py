@@ -172,3 +172,19 @@ def test_offline_mode_refuses_batch_augments_and_checkpoints():
 def test_trainable_teacher_is_refused():
     with pytest.raises(ValueError, match='teacher_trainable'):
         MODELS.build(w2s_model(cnn(8), cnn(4), teacher_trainable=True))
+
+
+def test_stop_distill_hook_turns_the_distill_losses_off():
+    from types import SimpleNamespace
+
+    from mmengine.logging import MMLogger
+    from mmrazor.engine import StopDistillHook
+
+    algorithm = MODELS.build(w2s_model(cnn(8), cnn(4)))
+    runner = SimpleNamespace(
+        epoch=3, model=algorithm, logger=MMLogger.get_current_instance())
+    StopDistillHook(stop_epoch=3).before_train_epoch(runner)
+    inputs, samples = batch()
+    losses = algorithm.loss(inputs, samples)
+    assert 'student.loss' in losses
+    assert not any(key.startswith('distill.') for key in losses)

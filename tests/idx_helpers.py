@@ -1,0 +1,44 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""Write small IDX files (the format of MNIST and Fashion-MNIST)."""
+import gzip
+import os
+import os.path as osp
+
+import numpy as np
+
+IDX_TYPE_CODES = {np.dtype(np.uint8): 0x08, np.dtype('>i4'): 0x0C}
+
+
+def write_idx(path: str, array: np.ndarray) -> None:
+    """Write ``array`` as an IDX file; gzip it if ``path`` ends with .gz."""
+    array = np.ascontiguousarray(array)
+    header = bytes([0, 0, IDX_TYPE_CODES[array.dtype], array.ndim])
+    header += b''.join(int(size).to_bytes(4, 'big') for size in array.shape)
+    opener = gzip.open if path.endswith('.gz') else open
+    with opener(path, 'wb') as file:
+        file.write(header + array.tobytes())
+
+
+def write_fashion_like(root: str,
+                       num_train: int = 240,
+                       num_test: int = 120,
+                       gzipped: bool = True,
+                       seed: int = 0) -> str:
+    """Learnable 28x28 images of 10 classes (each class brightens its own
+    band of rows), written as the four Fashion-MNIST IDX files."""
+    os.makedirs(root, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    suffix = '.gz' if gzipped else ''
+    for prefix, count in (('train', num_train), ('t10k', num_test)):
+        labels = np.arange(count) % 10
+        rng.shuffle(labels)
+        images = rng.integers(0, 60, size=(count, 28, 28))
+        for index, label in enumerate(labels):
+            images[index, 2 + 2 * label:4 + 2 * label, :] += 180
+        write_idx(
+            osp.join(root, f'{prefix}-images-idx3-ubyte{suffix}'),
+            images.clip(0, 255).astype(np.uint8))
+        write_idx(
+            osp.join(root, f'{prefix}-labels-idx1-ubyte{suffix}'),
+            labels.astype(np.uint8))
+    return root

@@ -1,0 +1,89 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+import os.path as osp
+
+import numpy as np
+import pytest
+
+import mmw2s  # noqa: F401
+from idx_helpers import write_fashion_like, write_idx
+from mmw2s.datasets import FashionMNISTIDX, IDXDataset, read_idx
+
+
+@pytest.mark.parametrize('suffix', ['', '.gz'])
+def test_read_idx_round_trips(tmp_path, suffix):
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    path = str(tmp_path / f'images{suffix}')
+    write_idx(path, images)
+    assert np.array_equal(read_idx(path), images)
+
+
+def test_read_idx_rejects_bad_and_truncated_files(tmp_path):
+    bad = tmp_path / 'bad'
+    bad.write_bytes(b'\x01\x02\x03\x04')
+    with pytest.raises(ValueError, match='not an IDX file'):
+        read_idx(str(bad))
+    path = str(tmp_path / 'short')
+    write_idx(path, np.zeros((4, 5), dtype=np.uint8))
+    with open(path, 'rb') as file:
+        content = file.read()
+    with open(path, 'wb') as file:
+        file.write(content[:-3])
+    with pytest.raises(ValueError, match='truncated'):
+        read_idx(path)
+
+
+@pytest.mark.parametrize('gzipped', [True, False])
+def test_fashion_mnist_reader_on_generated_files(tmp_path, gzipped):
+    root = write_fashion_like(str(tmp_path), gzipped=gzipped)
+    train = FashionMNISTIDX(data_root=root, split='train')
+    test = FashionMNISTIDX(data_root=root, split='test')
+    assert len(train) == 240 and len(test) == 120
+    info = train.get_data_info(0)
+    assert info['img'].shape == (28, 28) and info['img'].dtype == np.uint8
+    assert 0 <= info['gt_label'] < 10
+    assert train.metainfo['classes'][0] == 'T-shirt/top'
+    labels = read_idx(osp.join(root, 't10k-labels-idx1-ubyte' +
+                               ('.gz' if gzipped else '')))
+    assert [test.get_data_info(i)['gt_label']
+            for i in range(len(test))] == labels.tolist()
+
+
+def test_halves_are_disjoint_seeded_and_cover_the_split(tmp_path):
+    root = write_fashion_like(str(tmp_path))
+
+    def images(subset, seed, max_samples=None):
+        dataset = FashionMNISTIDX(
+            data_root=root, subset=subset, subset_seed=seed,
+            max_samples=max_samples)
+        return {dataset.get_data_info(i)['img'].tobytes()
+                for i in range(len(dataset))}
+
+    half_a, half_b = images('A', 0), images('B', 0)
+    assert len(half_a) == len(half_b) == 120
+    assert not half_a & half_b
+    assert images('A', 0) == half_a
+    assert images('A', 1) != half_a
+    assert len(images('B', 0, max_samples=30)) == 30
+    assert images('B', 0, max_samples=30) <= half_b
+
+
+def test_missing_files_name_the_path_and_the_install_command(tmp_path):
+    with pytest.raises(FileNotFoundError) as error:
+        FashionMNISTIDX(data_root=str(tmp_path / 'nowhere'))
+    message = str(error.value)
+    assert str(tmp_path / 'nowhere' / 'train-images-idx3-ubyte') in message
+    assert 'apt-get install -y dataset-fashion-mnist' in message
+
+
+def test_invalid_arguments_and_out_of_range_labels(tmp_path):
+    root = write_fashion_like(str(tmp_path))
+    with pytest.raises(ValueError, match="subset must be None, 'A' or 'B'"):
+        FashionMNISTIDX(data_root=root, subset='C')
+    with pytest.raises(ValueError, match='split must be one of'):
+        FashionMNISTIDX(data_root=root, split='val')
+    write_idx(osp.join(root, 'train-labels-idx1-ubyte.gz'),
+              np.full(240, 12, dtype=np.uint8))
+    with pytest.raises(ValueError, match='Label 12 .* out of range'):
+        FashionMNISTIDX(data_root=root)
+    assert len(IDXDataset(data_root=root, classes=[str(i) for i in
+                                                   range(13)])) == 240
