@@ -16,13 +16,19 @@ mmengine_safe_checkpoints    torch >= 2.6 (``torch.load`` defaults to
                              ``weights_only=True``)
 mmengine_cpu_distributed     no CUDA device (mmengine <= 0.10.7 always calls
                              ``torch.cuda.set_device``)
+mmengine_atomic_writes       mmengine <= 0.10.7 (``LocalBackend.put`` writes
+                             checkpoints in place)
+retired_mmcls_references     always: ``mmcls::`` config references get an
+                             error that names ``mmpretrain::``
 ===========================  ==============================================
 """
 import functools
 import importlib.metadata
 import importlib.util
+import os
 import os.path as osp
 import sys
+import tempfile
 import types
 from typing import Dict
 
@@ -211,6 +217,56 @@ def _distribute_on_cpu() -> None:
     MMDistributedDataParallel.__init__ = init_without_device_ids
 
 
+def _write_local_files_atomically() -> None:
+    """mmengine <= 0.10.7 writes checkpoints in place, so a run killed
+    while saving leaves a truncated ``epoch_N.pth`` behind. Write to a
+    temporary file in the same directory, flush it to disk, then rename it
+    over the target: readers see the old file or the whole new one."""
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    umask = os.umask(0)
+    os.umask(umask)
+
+    def put_atomically(self, obj: bytes, filepath) -> None:
+        directory = osp.dirname(osp.abspath(filepath))
+        os.makedirs(directory, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(
+            dir=directory, prefix=f'.{osp.basename(filepath)}.', suffix='.tmp')
+        try:
+            with os.fdopen(descriptor, 'wb') as file:
+                file.write(obj)
+                file.flush()
+                os.fsync(file.fileno())
+            os.chmod(temporary, 0o666 & ~umask)  # as open() would create it
+            os.replace(temporary, filepath)
+        except BaseException:
+            if osp.exists(temporary):
+                os.remove(temporary)
+            raise
+
+    LocalBackend.put = put_atomically
+
+
+def _explain_retired_mmcls() -> None:
+    """``mmcls::`` references fail deep inside mmengine (which may even
+    try to pip-install mmcls): mmcls was renamed mmpretrain. Say so."""
+    import mmengine.config.config as config_module
+    import mmengine.hub.hub as hub_module
+    from mmengine.config.utils import _get_package_and_cfg_path
+
+    @functools.wraps(_get_package_and_cfg_path)
+    def package_and_cfg_path(cfg_path: str):
+        if cfg_path.startswith('mmcls::'):
+            raise ValueError(
+                f'{cfg_path!r} refers to mmcls, the retired name of '
+                'mmpretrain: write mmpretrain::'
+                f'{cfg_path[len("mmcls::"):]} (mmcls configs live on in '
+                'mmpretrain, some under new names).')
+        return _get_package_and_cfg_path(cfg_path)
+
+    config_module._get_package_and_cfg_path = package_and_cfg_path
+    hub_module._get_package_and_cfg_path = package_and_cfg_path
+
+
 def _cuda_is_absent() -> bool:
     from mmengine.device import get_device
     return get_device() == 'cpu'
@@ -237,6 +293,10 @@ def apply_compat_patches() -> Dict[str, bool]:
             torch.__version__) >= digit_version('2.6.0'),
          _load_local_checkpoints_safely),
         ('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu),
+        ('mmengine_atomic_writes', lambda: digit_version(
+            importlib.metadata.version('mmengine')) <= digit_version('0.10.7'),
+         _write_local_files_atomically),
+        ('retired_mmcls_references', lambda: True, _explain_retired_mmcls),
     )
     for name, is_needed, apply in patches:
         needed = is_needed()

@@ -85,6 +85,7 @@ def _common(plan: Config, work_dir: str, name: str, seed: int, epochs: int,
         visualizer=dict(
             type='UniversalVisualizer',
             vis_backends=[dict(type='LocalVisBackend')]),
+        custom_hooks=[dict(type='mmrazor.NonFiniteCheckHook')],
         log_level='INFO',
         randomness=dict(seed=seed),
         resume=True,
@@ -172,9 +173,8 @@ def student_stage(plan: Config, method: Dict, seed: int, epochs: int,
                 dataset=dataset,
                 weak_logits_file=weak_logits_file)))
     if method.get('warmup'):
-        cfg['custom_hooks'] = [
-            dict(type='mmrazor.WarmupFactorHook', **method['warmup'])
-        ]
+        cfg['custom_hooks'].append(
+            dict(type='mmrazor.WarmupFactorHook', **method['warmup']))
     return Config(cfg)
 
 

@@ -12,6 +12,7 @@ writes.
 """
 import os.path as osp
 import pickle
+import re
 from typing import Any, Callable, List, Optional, Tuple, Union
 
 import numpy as np
@@ -19,6 +20,7 @@ import torch
 from mmengine.logging import HistoryBuffer
 
 _HISTORY_BUFFER_STATISTICS = ('min', 'max', 'mean', 'current')
+GETATTR_REFUSAL = 'is not allowed while loading a checkpoint'
 
 
 class UnsafeCheckpointError(pickle.UnpicklingError):
@@ -42,8 +44,8 @@ def _history_buffer_statistic(owner: type, name: str) -> Callable:
     if owner is HistoryBuffer and name in _HISTORY_BUFFER_STATISTICS:
         return getattr(HistoryBuffer, name)
     raise UnsafeCheckpointError(
-        f'getattr({owner!r}, {name!r}) is not allowed while loading a '
-        f'checkpoint; only HistoryBuffer.{{{", ".join(_HISTORY_BUFFER_STATISTICS)}}} '
+        f'getattr({owner!r}, {name!r}) {GETATTR_REFUSAL}; '
+        f'only HistoryBuffer.{{{", ".join(_HISTORY_BUFFER_STATISTICS)}}} '
         'is.')
 
 
@@ -130,7 +132,15 @@ def load_checkpoint_safely(filename: str,
             return torch.load(
                 filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as error:
-        foreign = _foreign_globals(filename) or ['(see the reason below)']
+        foreign = _foreign_globals(filename) or re.findall(
+            r'Unsupported global: GLOBAL (\S+)', str(error))
+        if GETATTR_REFUSAL in str(error):
+            foreign.append('builtins.getattr (other than HistoryBuffer '
+                           'statistics)')
+        if not foreign:
+            raise RuntimeError(
+                f'Checkpoint {filename} could not be read: it is truncated or '
+                f'not a torch checkpoint ({error}).') from error
         raise UnsafeCheckpointError(
             f'Refused to load checkpoint {filename}: it contains the '
             f'global(s) {", ".join(foreign)}, which mmengine checkpoints '

@@ -1,0 +1,170 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""Crash and resume, atomic checkpoints, non-finite losses, bad configs."""
+import glob
+import os
+import os.path as osp
+import subprocess
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.fileio.backends.local_backend import LocalBackend
+
+import mmw2s  # noqa: F401
+from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
+from mmw2s.engine import SkipNonFiniteOptimWrapper
+from mmw2s.utils import load_checkpoint_safely
+
+KD_CONFIG = osp.join(TEST_CONFIGS, 'kd_tiny_resnet.py')
+W2S_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py')
+PLUGINS = osp.join(REPO_ROOT, 'tests', 'data', 'plugins')
+
+
+def options(image_root: str) -> list:
+    return [
+        f'{split}_dataloader.dataset.data_root={image_root}'
+        for split in ('train', 'val', 'test')
+    ]
+
+
+def train_command(config: str, work_dir: str, image_root: str,
+                  *extra_options: str) -> list:
+    return python_tool('train.py') + [
+        config, '--work-dir', work_dir, '--cfg-options'
+    ] + options(image_root) + [
+        'randomness.deterministic=True', 'train_cfg.max_epochs=3'
+    ] + list(extra_options)
+
+
+def with_hooks(tmp_path, base: str, hooks: str) -> str:
+    """A config that inherits ``base`` and adds the test plugins' hooks."""
+    path = tmp_path / f'with_hooks_{osp.basename(base)}'
+    path.write_text(
+        f'_base_ = [{base!r}]\n'
+        "custom_imports = dict(imports=['mmw2s', 'kill_switch'], "
+        'allow_failed_imports=False)\n'
+        f'custom_hooks = [{hooks}]\n')
+    return str(path)
+
+
+def run_with_plugins(command: list) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=PLUGINS + os.pathsep + REPO_ROOT)
+    return subprocess.run(
+        command, cwd=REPO_ROOT, env=env, capture_output=True, text=True)
+
+
+def test_sigkill_mid_epoch_then_resume_gives_the_uninterrupted_weights(
+        tmp_path, image_root):
+    killing = with_hooks(tmp_path, KD_CONFIG,
+                         "dict(type='mmrazor.KillAtIterHook', kill_iter=10)")
+    reference = str(tmp_path / 'reference')
+    run_tool(train_command(KD_CONFIG, reference, image_root), cwd=REPO_ROOT)
+
+    crashed = str(tmp_path / 'crashed')
+    killed = run_with_plugins(train_command(killing, crashed, image_root))
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    # 4 iterations an epoch: killed in epoch 3, after epoch 2 was saved
+    assert osp.isfile(osp.join(crashed, 'epoch_2.pth'))
+    assert not osp.exists(osp.join(crashed, 'epoch_3.pth'))
+
+    result = run_tool(
+        train_command(KD_CONFIG, crashed, image_root) + ['--resume'],
+        cwd=REPO_ROOT)
+    assert 'resumed epoch: 2' in result.stdout + result.stderr
+    resumed = load_checkpoint_safely(osp.join(crashed, 'epoch_3.pth'))
+    expected = load_checkpoint_safely(osp.join(reference, 'epoch_3.pth'))
+    for name, value in expected['state_dict'].items():
+        torch.testing.assert_close(resumed['state_dict'][name], value)
+    assert resumed['meta']['iter'] == expected['meta']['iter'] == 12
+
+
+def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
+    target = str(tmp_path / 'epoch_1.pth')
+    LocalBackend().put(b'complete', target)
+
+    def fail_midway(*args, **kwargs):
+        raise OSError('disk full')
+
+    monkeypatch.setattr(os, 'fsync', fail_midway)
+    with pytest.raises(OSError, match='disk full'):
+        LocalBackend().put(b'half-written new checkpoint', target)
+    assert open(target, 'rb').read() == b'complete'
+    assert os.listdir(str(tmp_path)) == ['epoch_1.pth']
+
+
+def test_mmcls_references_get_a_clear_error(tmp_path):
+    config = tmp_path / 'old.py'
+    config.write_text("_base_ = 'mmcls::resnet/resnet18_8xb32_in1k.py'\n")
+    with pytest.raises(ValueError,
+                       match='retired name of mmpretrain: write mmpretrain::'
+                       'resnet/resnet18_8xb32_in1k.py'):
+        Config.fromfile(str(config))
+    from mmengine.hub import get_config
+    with pytest.raises(ValueError, match='retired name of mmpretrain'):
+        get_config('mmcls::resnet/resnet18_8xb32_in1k.py')
+
+
+def test_nonfinite_student_logits_stop_the_run_and_keep_the_checkpoint(
+        tmp_path, image_root):
+    work_dir = str(tmp_path / 'nan')
+    config = with_hooks(
+        tmp_path, W2S_CONFIG, "dict(type='mmrazor.NonFiniteCheckHook'), "
+        "dict(type='mmrazor.PoisonStudentHook', at_iter=6)")
+    result = run_with_plugins(train_command(config, work_dir, image_root))
+    assert result.returncode != 0
+    assert 'Non-finite loss (nan) at iteration 6 (epoch 2)' in result.stderr
+    assert 'the student produced non-finite logits' in result.stderr
+    assert 'weak teacher produced' not in result.stderr
+    checkpoints = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))
+    assert [osp.basename(path) for path in checkpoints] == ['epoch_1.pth']
+    state = load_checkpoint_safely(checkpoints[0])['state_dict']
+    assert all(torch.isfinite(value).all() for value in state.values()
+               if value.is_floating_point())
+
+
+def test_skip_nonfinite_optim_wrapper_skips_and_counts():
+    from mmengine.logging import MessageHub
+    MessageHub.get_instance('skip_test')
+    layer = torch.nn.Linear(2, 1)
+    wrapper = SkipNonFiniteOptimWrapper(
+        optimizer=torch.optim.SGD(layer.parameters(), lr=0.1), max_skipped=1)
+    before = layer.weight.detach().clone()
+    wrapper.update_params(layer(torch.ones(1, 2)).sum() * torch.nan)
+    assert torch.equal(layer.weight, before)
+    assert MessageHub.get_current_instance().get_info('skipped_batches') == 1
+    wrapper.update_params(layer(torch.ones(1, 2)).sum())
+    assert not torch.equal(layer.weight, before)
+    with pytest.raises(FloatingPointError, match='max_skipped=1'):
+        wrapper.update_params(layer(torch.ones(1, 2)).sum() * torch.inf)
+
+
+def test_empty_dataset_is_refused(tmp_path):
+    from idx_helpers import write_fashion_like
+    from mmw2s.datasets import FashionMNISTIDX
+    root = write_fashion_like(str(tmp_path), num_train=10, num_test=10)
+    with pytest.raises(ValueError, match='max_samples must be >= 1'):
+        FashionMNISTIDX(data_root=root, max_samples=0)
+
+
+def test_teacher_checkpoint_that_is_not_a_checkpoint(tmp_path):
+    from mmrazor.registry import MODELS
+    from model_helpers import cnn, vit, w2s_model
+    garbage = tmp_path / 'weak.pth'
+    garbage.write_bytes(b'not a checkpoint at all')
+    with pytest.raises(RuntimeError, match='weak.pth .* truncated or not'):
+        MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=str(garbage)))
+
+
+def test_unreadable_teacher_checkpoint(tmp_path):
+    from mmrazor.registry import MODELS
+    from model_helpers import cnn, vit, w2s_model
+    if os.geteuid() == 0:
+        pytest.skip('root reads any file')
+    unreadable = tmp_path / 'locked.pth'
+    torch.save({'state_dict': {}}, str(unreadable))
+    os.chmod(str(unreadable), 0)
+    if os.geteuid() == 0:
+        pytest.skip('root reads any file')
+    with pytest.raises(PermissionError):
+        MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=str(unreadable)))
+
