@@ -1,11 +1,9 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-import torch
-import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from .base_confidence_loss import (BaseConfidenceLoss, check_positive,
-                                   hard_label_ce, per_sample_kd)
+from .base_confidence_loss import BaseConfidenceLoss, check_positive
+from .confidence_distillation import ConfidenceDistillation
 
 
 @MODELS.register_module()
@@ -32,7 +30,8 @@ class AdaptConfLoss(BaseConfidenceLoss):
     cross-entropy (at temperature 1) with its own argmax and with the
     teacher's argmax, and :math:`\gamma` is ``warmup_factor``. :math:`\beta`
     carries no gradient and is computed with a sigmoid, so it never
-    overflows.
+    overflows. The forward and its gradient are fused (see
+    :class:`ConfidenceDistillation`).
 
     Since the student's argmax minimises its cross-entropy,
     :math:`CE^{self} \le CE^{teach}` and so :math:`\beta_i \le \gamma / 2`,
@@ -64,25 +63,8 @@ class AdaptConfLoss(BaseConfidenceLoss):
             Tensor: The scalar loss, float32 (float64 for float64 inputs).
         """
         preds_S, preds_T = self.prepare_logits(preds_S, preds_T)
-        log_probs_S_tau = F.log_softmax(preds_S / self.tau, dim=1)
-        log_probs_T_tau = F.log_softmax(preds_T / self.tau, dim=1)
-        log_probs_S = log_probs_S_tau if self.tau == 1.0 else F.log_softmax(
-            preds_S, dim=1)
-
-        max_log_prob_S, labels_S = log_probs_S.max(dim=1)
-        labels_T = preds_T.argmax(dim=1)
-        ce_self = -max_log_prob_S
-        ce_teach = hard_label_ce(log_probs_S, labels_T)
-        with torch.no_grad():
-            beta = self.warmup_factor * torch.sigmoid(
-                (ce_self - ce_teach) / self.threshold)
-
-        kd = per_sample_kd(log_probs_S_tau, log_probs_T_tau, self.tau)
-        kd_term = ((1 - beta) * kd).mean()
-        ce_term = (beta * ce_self).mean()
+        kd_term, ce_term, beta, agreement = ConfidenceDistillation.apply(
+            preds_S, preds_T, self.tau, self.threshold, self.warmup_factor)
         self.record_stats(
-            beta=beta.mean(),
-            agreement=(labels_S == labels_T).float().mean(),
-            kd_term=kd_term,
-            ce_term=ce_term)
+            beta=beta, agreement=agreement, kd_term=kd_term, ce_term=ce_term)
         return self.loss_weight * (kd_term + ce_term)

@@ -1,10 +1,10 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
 from .base_confidence_loss import (BaseConfidenceLoss, check_positive,
-                                   check_range, per_sample_kd)
+                                   check_range)
+from .confidence_distillation import ConfidenceDistillation
 
 
 @MODELS.register_module()
@@ -52,19 +52,9 @@ class AugConfLoss(BaseConfidenceLoss):
             Tensor: The scalar loss, float32 (float64 for float64 inputs).
         """
         preds_S, preds_T = self.prepare_logits(preds_S, preds_T)
-        log_probs_S_tau = F.log_softmax(preds_S / self.tau, dim=1)
-        log_probs_T_tau = F.log_softmax(preds_T / self.tau, dim=1)
-        log_probs_S = log_probs_S_tau if self.tau == 1.0 else F.log_softmax(
-            preds_S, dim=1)
-
-        max_log_prob_S, labels_S = log_probs_S.max(dim=1)
-        alpha = self.warmup_factor * self.alpha
-        kd_term = (1 - alpha) * per_sample_kd(
-            log_probs_S_tau, log_probs_T_tau, self.tau).mean()
-        ce_term = alpha * (-max_log_prob_S).mean()
+        kd_term, ce_term, alpha, agreement = ConfidenceDistillation.apply(
+            preds_S, preds_T, self.tau, None,
+            self.warmup_factor * self.alpha)
         self.record_stats(
-            alpha=preds_S.new_full((), alpha),
-            agreement=(labels_S == preds_T.argmax(dim=1)).float().mean(),
-            kd_term=kd_term,
-            ce_term=ce_term)
+            alpha=alpha, agreement=agreement, kd_term=kd_term, ce_term=ce_term)
         return self.loss_weight * (kd_term + ce_term)

@@ -1,6 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """What the weak-to-strong losses share: input checks, the warm-up factor,
-per-sample KD and cross-entropy with hard labels."""
+statistics for logging, cross-entropy with hard labels."""
 from typing import Dict, Tuple
 
 import torch
@@ -30,24 +30,6 @@ def check_positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f'{name} must be > 0, got {value!r}.')
     return float(value)
-
-
-def per_sample_kd(log_probs_S: Tensor, log_probs_T: Tensor,
-                  tau: float) -> Tensor:
-    """``tau² · KL(p_T || p_S)`` for each sample, summed over classes.
-
-    Args:
-        log_probs_S (Tensor): Student log-probabilities at temperature
-            ``tau``, shape (N, C).
-        log_probs_T (Tensor): Teacher log-probabilities at temperature
-            ``tau``, shape (N, C).
-        tau (float): The temperature.
-
-    Returns:
-        Tensor: Shape (N, ).
-    """
-    kl = log_probs_T.exp() * (log_probs_T - log_probs_S)
-    return tau**2 * kl.sum(dim=1)
 
 
 def hard_label_ce(log_probs: Tensor, labels: Tensor) -> Tensor:
