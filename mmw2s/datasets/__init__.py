@@ -1,8 +1,9 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 from .idx_dataset import FashionMNISTIDX, IDXDataset, MNISTIDX, read_idx
+from .noisy_label_dataset import NoisyLabelDataset, corrupt_labels
 from .weak_label_dataset import WeakLabelDataset
 
 __all__ = [
-    'FashionMNISTIDX', 'IDXDataset', 'MNISTIDX', 'WeakLabelDataset',
-    'read_idx'
+    'FashionMNISTIDX', 'IDXDataset', 'MNISTIDX', 'NoisyLabelDataset',
+    'WeakLabelDataset', 'corrupt_labels', 'read_idx'
 ]

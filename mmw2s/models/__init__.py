@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 from .algorithms import *  # noqa: F401,F403
+from .backbones import *  # noqa: F401,F403
 from .distillers import *  # noqa: F401,F403
 from .losses import *  # noqa: F401,F403

@@ -1,0 +1,148 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+import copy
+from typing import Dict, Union
+
+import numpy as np
+from mmengine.dataset import BaseDataset
+from mmpretrain.datasets.categories import CIFAR100_CATEGORIES
+from mmpretrain.registry import DATASETS
+
+# CIFAR-10: truck -> automobile, bird -> airplane, deer -> horse, cat <-> dog
+CIFAR10_ASYMMETRIC = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
+
+CIFAR100_SUPERCLASSES = (
+    ('beaver', 'dolphin', 'otter', 'seal', 'whale'),
+    ('aquarium_fish', 'flatfish', 'ray', 'shark', 'trout'),
+    ('orchid', 'poppy', 'rose', 'sunflower', 'tulip'),
+    ('bottle', 'bowl', 'can', 'cup', 'plate'),
+    ('apple', 'mushroom', 'orange', 'pear', 'sweet_pepper'),
+    ('clock', 'keyboard', 'lamp', 'telephone', 'television'),
+    ('bed', 'chair', 'couch', 'table', 'wardrobe'),
+    ('bee', 'beetle', 'butterfly', 'caterpillar', 'cockroach'),
+    ('bear', 'leopard', 'lion', 'tiger', 'wolf'),
+    ('bridge', 'castle', 'house', 'road', 'skyscraper'),
+    ('cloud', 'forest', 'mountain', 'plain', 'sea'),
+    ('camel', 'cattle', 'chimpanzee', 'elephant', 'kangaroo'),
+    ('fox', 'porcupine', 'possum', 'raccoon', 'skunk'),
+    ('crab', 'lobster', 'snail', 'spider', 'worm'),
+    ('baby', 'boy', 'girl', 'man', 'woman'),
+    ('crocodile', 'dinosaur', 'lizard', 'snake', 'turtle'),
+    ('hamster', 'mouse', 'rabbit', 'shrew', 'squirrel'),
+    ('maple_tree', 'oak_tree', 'palm_tree', 'pine_tree', 'willow_tree'),
+    ('bicycle', 'bus', 'motorcycle', 'pickup_truck', 'train'),
+    ('lawn_mower', 'rocket', 'streetcar', 'tank', 'tractor'),
+)
+
+
+def cifar100_asymmetric_map() -> Dict[int, int]:
+    """Each CIFAR-100 class flips to the next class of its superclass
+    (cyclically), in mmpretrain's class indices."""
+    index = {name: i for i, name in enumerate(CIFAR100_CATEGORIES)}
+    mapping = {}
+    for members in CIFAR100_SUPERCLASSES:
+        for position, name in enumerate(members):
+            following = members[(position + 1) % len(members)]
+            mapping[index[name]] = index[following]
+    return mapping
+
+
+ASYMMETRIC_MAPS = {
+    'cifar10': lambda: dict(CIFAR10_ASYMMETRIC),
+    'cifar100': cifar100_asymmetric_map,
+}
+
+
+def corrupt_labels(labels: np.ndarray, num_classes: int, noise_type: str,
+                   noise_rate: float, seed: int,
+                   asymmetric_map: Dict[int, int]) -> np.ndarray:
+    """Noisy copy of ``labels``.
+
+    ``'symmetric'``: ``round(rate * N)`` samples, chosen at random, get a
+    label drawn uniformly from the other classes. ``'asymmetric'``: for each
+    source class of ``asymmetric_map``, ``round(rate * N_c)`` of its samples
+    get the mapped class.
+
+    Args:
+        labels (np.ndarray): Clean labels, shape (N, ).
+        num_classes (int): Number of classes.
+        noise_type (str): ``'symmetric'`` or ``'asymmetric'``.
+        noise_rate (float): Fraction to corrupt, in [0, 1].
+        seed (int): Seed of the corruption.
+        asymmetric_map (dict[int, int]): Source class -> noisy class.
+
+    Returns:
+        np.ndarray: The noisy labels.
+    """
+    rng = np.random.default_rng(seed)
+    noisy = labels.copy()
+    if noise_type == 'symmetric':
+        chosen = rng.choice(
+            len(labels), int(round(noise_rate * len(labels))), replace=False)
+        offsets = rng.integers(1, num_classes, size=len(chosen))
+        noisy[chosen] = (labels[chosen] + offsets) % num_classes
+    else:
+        for source, target in sorted(asymmetric_map.items()):
+            members = np.flatnonzero(labels == source)
+            chosen = rng.choice(
+                members, int(round(noise_rate * len(members))), replace=False)
+            noisy[chosen] = target
+    return noisy
+
+
+@DATASETS.register_module()
+class NoisyLabelDataset:
+    """Replace the labels of a dataset with seeded synthetic noise, keeping
+    the clean label of each sample as ``clean_label``.
+
+    Args:
+        dataset (dict | BaseDataset): The dataset (config) to wrap.
+        noise_type (str): ``'symmetric'`` or ``'asymmetric'``.
+        noise_rate (float): Fraction of labels to corrupt, in [0, 1].
+        seed (int): Seed of the corruption. Defaults to 0.
+        asymmetric_map (str | dict): ``'cifar10'`` (truck -> automobile,
+            bird -> airplane, deer -> horse, cat <-> dog), ``'cifar100'``
+            (next class within the superclass) or a dict of source class ->
+            noisy class. Defaults to ``'cifar10'``.
+    """
+
+    def __init__(self,
+                 dataset: Union[dict, BaseDataset],
+                 noise_type: str,
+                 noise_rate: float,
+                 seed: int = 0,
+                 asymmetric_map: Union[str, Dict[int, int]] = 'cifar10'
+                 ) -> None:
+        if noise_type not in ('symmetric', 'asymmetric'):
+            raise ValueError("noise_type must be 'symmetric' or "
+                             f"'asymmetric', got {noise_type!r}.")
+        if not 0 <= noise_rate <= 1:
+            raise ValueError(
+                f'noise_rate must be in [0, 1], got {noise_rate!r}.')
+        if isinstance(asymmetric_map, str):
+            if asymmetric_map not in ASYMMETRIC_MAPS:
+                raise KeyError(f'asymmetric_map must be one of '
+                               f'{sorted(ASYMMETRIC_MAPS)} or a dict, got '
+                               f'{asymmetric_map!r}.')
+            asymmetric_map = ASYMMETRIC_MAPS[asymmetric_map]()
+        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
+                                                             dict) else dataset
+        self.metainfo = copy.deepcopy(self.dataset.metainfo)
+        self.clean_labels = np.asarray(self.dataset.get_gt_labels())
+        num_classes = len(self.metainfo['classes'])
+        self.noisy_labels = corrupt_labels(self.clean_labels, num_classes,
+                                           noise_type, noise_rate, seed,
+                                           dict(asymmetric_map))
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def get_data_info(self, index: int) -> dict:
+        """The wrapped sample's info with the noisy ``gt_label`` and its
+        ``clean_label``."""
+        data_info = self.dataset.get_data_info(index)
+        data_info['clean_label'] = int(self.clean_labels[index])
+        data_info['gt_label'] = int(self.noisy_labels[index])
+        return data_info
+
+    def __getitem__(self, index: int) -> dict:
+        return self.dataset.pipeline(self.get_data_info(index))

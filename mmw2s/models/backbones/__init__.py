@@ -1,0 +1,11 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+from .cifar_mobilenet_v2 import CIFARMobileNetV2
+from .cifar_resnet import CIFARResNet
+from .cifar_shufflenet import CIFARShuffleNetV1, CIFARShuffleNetV2
+from .cifar_vgg import CIFARVGG
+from .wide_resnet import WideResNet
+
+__all__ = [
+    'CIFARMobileNetV2', 'CIFARResNet', 'CIFARShuffleNetV1',
+    'CIFARShuffleNetV2', 'CIFARVGG', 'WideResNet'
+]

@@ -1,0 +1,76 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+from typing import Tuple
+
+import torch.nn as nn
+from mmengine.model import BaseModule
+from mmpretrain.registry import MODELS
+from torch import Tensor
+
+
+class PreActBlock(nn.Module):
+    """BN-ReLU-conv twice, with a 1x1 projection when the shape changes."""
+
+    def __init__(self, in_channels: int, out_channels: int,
+                 stride: int) -> None:
+        super().__init__()
+        self.bn1 = nn.BatchNorm2d(in_channels)
+        self.conv1 = nn.Conv2d(
+            in_channels, out_channels, 3, stride, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out_channels)
+        self.conv2 = nn.Conv2d(
+            out_channels, out_channels, 3, padding=1, bias=False)
+        self.relu = nn.ReLU(inplace=True)
+        self.shortcut = None if (
+            stride == 1 and in_channels == out_channels) else nn.Conv2d(
+                in_channels, out_channels, 1, stride, bias=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        activated = self.relu(self.bn1(x))
+        residual = x if self.shortcut is None else self.shortcut(activated)
+        out = self.conv1(activated)
+        out = self.conv2(self.relu(self.bn2(out)))
+        return out + residual
+
+
+@MODELS.register_module()
+class WideResNet(BaseModule):
+    """Wide residual networks for CIFAR (Zagoruyko & Komodakis, 2016),
+    WRN-depth-width.
+
+    Parameters with a 100-class linear head: WRN-16-2 0.70M, WRN-40-1 0.57M,
+    WRN-40-2 2.26M.
+
+    Args:
+        depth (int): 6n + 4. Defaults to 40.
+        widen_factor (int): Width multiplier k. Defaults to 2.
+        in_channels (int): Input channels. Defaults to 3.
+        init_cfg (dict, optional): Initialisation config.
+
+    Returns (forward):
+        tuple[Tensor]: The final (BN-ReLU) feature map.
+    """
+
+    def __init__(self,
+                 depth: int = 40,
+                 widen_factor: int = 2,
+                 in_channels: int = 3,
+                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if (depth - 4) % 6 != 0:
+            raise ValueError(f'depth must be 6n + 4, got {depth}.')
+        blocks_per_stage = (depth - 4) // 6
+        self.stem = nn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
+        layers, channels = [], 16
+        for index, width in enumerate((16, 32, 64)):
+            for block in range(blocks_per_stage):
+                stride = 2 if index > 0 and block == 0 else 1
+                layers.append(
+                    PreActBlock(channels, width * widen_factor, stride))
+                channels = width * widen_factor
+        self.layers = nn.Sequential(*layers)
+        self.final = nn.Sequential(
+            nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
+        self.out_channels = channels
+
+    def forward(self, x: Tensor) -> Tuple[Tensor]:
+        return (self.final(self.layers(self.stem(x))), )

@@ -1,0 +1,104 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+import numpy as np
+import pytest
+from mmpretrain.datasets.categories import CIFAR100_CATEGORIES
+
+import mmw2s  # noqa: F401
+from mmw2s.datasets import NoisyLabelDataset, corrupt_labels
+from mmw2s.datasets.noisy_label_dataset import (CIFAR10_ASYMMETRIC,
+                                                cifar100_asymmetric_map)
+
+
+class LabelsOnly:
+    """A stand-in dataset: only labels (and an identity pipeline)."""
+
+    def __init__(self, labels, num_classes):
+        self.labels = np.asarray(labels)
+        self.metainfo = dict(classes=[str(c) for c in range(num_classes)])
+
+    def __len__(self):
+        return len(self.labels)
+
+    def get_gt_labels(self):
+        return self.labels
+
+    def get_data_info(self, index):
+        return dict(img=index, gt_label=int(self.labels[index]))
+
+    def pipeline(self, data_info):
+        return data_info
+
+
+def balanced(num_classes, per_class=500):
+    return np.repeat(np.arange(num_classes), per_class)
+
+
+@pytest.mark.parametrize('num_classes,rate', [(10, 0.2), (100, 0.2),
+                                              (10, 0.8)])
+def test_symmetric_noise_rate_and_uniform_transitions(num_classes, rate):
+    clean = balanced(num_classes, per_class=5000 if num_classes == 10 else 500)
+    noisy = corrupt_labels(clean, num_classes, 'symmetric', rate, 0, {})
+    changed = noisy != clean
+    assert changed.mean() == pytest.approx(rate, abs=1 / len(clean))
+    counts = np.zeros((num_classes, num_classes))
+    np.add.at(counts, (clean[changed], noisy[changed]), 1)
+    assert np.all(np.diag(counts) == 0)
+    off_diagonal = counts[~np.eye(num_classes, dtype=bool)]
+    expected = changed.sum() / (num_classes * (num_classes - 1))
+    if num_classes == 10:  # enough samples per cell for a tight check
+        assert np.abs(off_diagonal - expected).max() < 0.5 * expected
+
+
+def test_cifar10_asymmetric_noise_follows_the_class_map():
+    clean = balanced(10)
+    noisy = corrupt_labels(clean, 10, 'asymmetric', 0.4, 0,
+                           CIFAR10_ASYMMETRIC)
+    for source in range(10):
+        members = clean == source
+        if source in CIFAR10_ASYMMETRIC:
+            flipped = noisy[members] != source
+            assert flipped.mean() == pytest.approx(0.4)
+            assert set(noisy[members][flipped]) == {
+                CIFAR10_ASYMMETRIC[source]
+            }
+        else:
+            assert np.all(noisy[members] == source)
+
+
+def test_cifar100_map_is_the_next_class_in_each_superclass():
+    mapping = cifar100_asymmetric_map()
+    index = {name: i for i, name in enumerate(CIFAR100_CATEGORIES)}
+    assert len(mapping) == 100 and sorted(mapping.values()) == list(
+        range(100))
+    assert mapping[index['beaver']] == index['dolphin']
+    assert mapping[index['whale']] == index['beaver']
+    assert mapping[index['tractor']] == index['lawn_mower']
+    clean = balanced(100, per_class=50)
+    noisy = corrupt_labels(clean, 100, 'asymmetric', 0.4, 1, mapping)
+    assert (noisy != clean).mean() == pytest.approx(0.4)
+
+
+def test_wrapper_is_reproducible_by_seed_and_keeps_clean_labels():
+    labels = balanced(10, per_class=100)
+
+    def wrap(seed):
+        return NoisyLabelDataset(
+            LabelsOnly(labels, 10), 'symmetric', 0.2, seed=seed)
+
+    first, again, other = wrap(3), wrap(3), wrap(4)
+    assert np.array_equal(first.noisy_labels, again.noisy_labels)
+    assert not np.array_equal(first.noisy_labels, other.noisy_labels)
+    sample = first[7]
+    assert sample['clean_label'] == labels[7]
+    assert sample['gt_label'] == first.noisy_labels[7]
+
+
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(noise_type='pairwise', noise_rate=0.2), 'noise_type must be'),
+    (dict(noise_type='symmetric', noise_rate=1.5), 'noise_rate must be in'),
+    (dict(noise_type='asymmetric', noise_rate=0.4, asymmetric_map='svhn'),
+     'asymmetric_map must be one of'),
+])
+def test_invalid_arguments(kwargs, message):
+    with pytest.raises((ValueError, KeyError), match=message):
+        NoisyLabelDataset(LabelsOnly(balanced(10, 2), 10), **kwargs)
