@@ -1,9 +1,11 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 from .idx_dataset import FashionMNISTIDX, IDXDataset, MNISTIDX, read_idx
+from .mini_imagenet import MiniImageNet
 from .noisy_label_dataset import NoisyLabelDataset, corrupt_labels
 from .weak_label_dataset import WeakLabelDataset
 
 __all__ = [
-    'FashionMNISTIDX', 'IDXDataset', 'MNISTIDX', 'NoisyLabelDataset',
+    'FashionMNISTIDX', 'IDXDataset', 'MiniImageNet', 'MNISTIDX',
+    'NoisyLabelDataset',
     'WeakLabelDataset', 'corrupt_labels', 'read_idx'
 ]

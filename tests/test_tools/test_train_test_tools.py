@@ -3,6 +3,7 @@
 KD run (SingleTeacherDistill + KLDivergence) with generated images."""
 import os.path as osp
 import re
+import socket
 
 import pytest
 import torch
@@ -24,6 +25,13 @@ def data_options(image_root: str, teacher_ckpt: str) -> list:
         f'test_dataloader.dataset.data_root={image_root}',
         f'model.teacher_ckpt={teacher_ckpt}',
     ]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for the rendezvous."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -100,7 +108,7 @@ def test_dist_train_runs_two_cpu_processes(tmp_path, image_root,
         ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
          '--work-dir', work_dir] + data_options(image_root, teacher_ckpt),
         cwd=REPO_ROOT,
-        extra_env=dict(PORT='29517'))
+        extra_env=dict(PORT=str(free_port())))
     log = result.stdout + result.stderr
     assert re.search(r'world_size: 2|Distributed launcher: pytorch', log)
     # 16 training images, 4 per batch and per process: 2 iterations an epoch

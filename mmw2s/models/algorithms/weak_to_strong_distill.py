@@ -1,5 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.model import BaseModel
@@ -107,6 +107,23 @@ class WeakToStrongDistill(SingleTeacherDistill):
         super().train(mode)
         self.teacher.eval()
         return self
+
+    def get_layer_depth(self, param_name: str) -> Tuple[int, int]:
+        """The student's layer depth of a parameter, for layer-wise
+        learning-rate decay (``LearningRateDecayOptimWrapperConstructor``, as
+        in MAE fine-tuning); parameters outside the student (connectors)
+        count as its last layer.
+
+        Args:
+            param_name (str): Name of the parameter in this model.
+
+        Returns:
+            tuple[int, int]: The layer depth and the number of layers.
+        """
+        prefix = 'architecture.'
+        if param_name.startswith(prefix):
+            param_name = param_name[len(prefix):]
+        return self.student.get_layer_depth(param_name)
 
     def loss(self,
              batch_inputs: Tensor,

@@ -86,3 +86,18 @@ def test_resnet_depth_follows_the_arch():
 def test_invalid_arch_names_the_choices(cfg, message):
     with pytest.raises((KeyError, ValueError), match=message):
         build(cfg)
+
+
+def test_resnet12_of_few_shot_learning():
+    backbone = build(dict(type='ResNet12'))
+    count = sum(p.numel() for p in backbone.parameters())
+    assert round(count / 1e6, 1) == 12.4
+    (features, ) = backbone(torch.randn(2, 3, 84, 84))
+    assert tuple(features.shape) == (2, 640, 5, 5)
+
+
+def test_preact_resnets_of_noisy_label_learning():
+    for depth, published in ((18, 11.2), (34, 21.3)):
+        backbone = build(dict(type='PreActResNet', depth=depth))
+        count = sum(p.numel() for p in backbone.parameters()) + 512 * 10 + 10
+        assert round(count / 1e6, 1) == published

@@ -1,0 +1,22 @@
+# AdaptConf without ground truth (the student learns from the weak teacher only):
+# shufflenet-v1 (weak) -> resnet32x4 (strong) on CIFAR-100, 8 GPUs x 64.
+_base_ = [
+    '../_base_/datasets/cifar100_bs64.py',
+    '../_base_/schedules/cifar_sgd_240e.py', '../_base_/w2s_runtime.py',
+    '../_base_/models/cifar100_classifiers.py'
+]
+
+teacher_ckpt = 'work_dirs/shufflenet-v1_8xb64-240e_cifar100/epoch_240.pth'
+
+model = dict(
+    _scope_='mmrazor',
+    type='WeakToStrongDistill',
+    data_preprocessor={{_base_.algorithm_data_preprocessor}},
+    architecture={{_base_.resnet32x4}},
+    teacher={{_base_.shufflenet_v1}},
+    teacher_ckpt=teacher_ckpt,
+    calculate_student_loss=False,
+    distiller=dict(
+        type='WeakToStrongDistiller',
+        distill_losses=dict(
+            loss_w2s=dict(type='AdaptConfLoss', tau=1.0, threshold=0.5, loss_weight=1.0))))
