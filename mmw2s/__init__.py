@@ -11,6 +11,6 @@ from .version import __version__, version_info
 apply_compat_patches()
 
 # registers the components; must follow the patches
-from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401,I001
+from . import apis, datasets, engine, evaluation, models  # noqa: E402,F401
 
 __all__ = ['__version__', 'version_info', 'apply_compat_patches']

@@ -193,8 +193,8 @@ def _distribute_on_cpu() -> None:
     fail without a GPU. Without CUDA, start the process group with gloo and
     wrap CPU modules without ``device_ids``."""
     import mmengine.dist.utils as dist_utils
-    from mmengine.model import MMDistributedDataParallel
     from mmengine.logging import print_log
+    from mmengine.model import MMDistributedDataParallel
 
     def init_dist_pytorch_on_cpu(backend: str = 'gloo', **kwargs) -> None:
         if backend != 'gloo':
@@ -210,7 +210,10 @@ def _distribute_on_cpu() -> None:
     ddp_init = MMDistributedDataParallel.__init__
 
     @functools.wraps(ddp_init)
-    def init_without_device_ids(self, module, *args, device_ids=None,
+    def init_without_device_ids(self,
+                                module,
+                                *args,
+                                device_ids=None,
                                 **kwargs):
         ddp_init(self, module, *args, **kwargs)
 
@@ -289,8 +292,8 @@ def apply_compat_patches() -> Dict[str, bool]:
         ('mmengine_package_lookup',
          lambda: importlib.util.find_spec('pkg_resources') is None,
          _use_importlib_for_package_lookup),
-        ('mmengine_safe_checkpoints', lambda: digit_version(
-            torch.__version__) >= digit_version('2.6.0'),
+        ('mmengine_safe_checkpoints',
+         lambda: digit_version(torch.__version__) >= digit_version('2.6.0'),
          _load_local_checkpoints_safely),
         ('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu),
         ('mmengine_atomic_writes', lambda: digit_version(

@@ -11,8 +11,9 @@ def parse_version_info(version_str: str) -> tuple:
     Returns:
         tuple: The version info, e.g. ``(0, 1, 0)``.
     """
-    return tuple(int(part) if part.isdigit() else part
-                 for part in version_str.split('.'))
+    return tuple(
+        int(part) if part.isdigit() else part
+        for part in version_str.split('.'))
 
 
 version_info = parse_version_info(__version__)

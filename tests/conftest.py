@@ -1,7 +1,13 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Shared fixtures: generated image folders and a helper to run tools."""
+"""Shared fixtures: generated image folders and a helper to run tools.
+
+mmw2s is imported first: its patches must precede any import of
+mmrazor.models, which fails on current torch without them.
+"""
+import mmw2s  # noqa: F401  # isort: skip
 import os
 import os.path as osp
+import socket
 import subprocess
 import sys
 from typing import List
@@ -44,7 +50,9 @@ def image_root(tmp_path_factory) -> str:
     return write_image_folders(str(tmp_path_factory.mktemp('images')))
 
 
-def run_tool(args: List[str], cwd: str, timeout: int = 600,
+def run_tool(args: List[str],
+             cwd: str,
+             timeout: int = 600,
              extra_env: dict = None) -> subprocess.CompletedProcess:
     """Run a command from the repository root with mmw2s importable; fail
     the test with its output if it exits non-zero."""
@@ -68,3 +76,10 @@ def run_tool(args: List[str], cwd: str, timeout: int = 600,
 def python_tool(name: str) -> List[str]:
     """The command prefix that runs ``tools/{name}`` with this Python."""
     return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, for a distributed rendezvous."""
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        return probe.getsockname()[1]

@@ -70,14 +70,16 @@ HEADS = {
     'LinearClsHead':
     cnn(8),
     'StackedLinearClsHead':
-    cnn(8,
+    cnn(
+        8,
         dict(
             type='StackedLinearClsHead',
             num_classes=NUM_CLASSES,
             in_channels=64,
             mid_channels=[16])),
     'EfficientFormerClsHead':
-    cnn(8,
+    cnn(
+        8,
         dict(
             type='EfficientFormerClsHead',
             num_classes=NUM_CLASSES,
@@ -94,9 +96,8 @@ HEADS = {
         backbone=dict(type='TwoBranchToyBackbone'),
         neck=None,
         head=dict(
-            type='ConformerHead',
-            num_classes=NUM_CLASSES,
-            in_channels=[6, 8])),
+            type='ConformerHead', num_classes=NUM_CLASSES, in_channels=[6,
+                                                                        8])),
 }
 
 DATA_PREPROCESSOR = dict(
@@ -118,8 +119,8 @@ def w2s_model(student: dict,
         teacher=teacher,
         distiller=dict(
             type='WeakToStrongDistiller',
-            distill_losses=losses or dict(
-                loss_w2s=dict(type='AdaptConfLoss', threshold=0.5))),
+            distill_losses=losses
+            or dict(loss_w2s=dict(type='AdaptConfLoss', threshold=0.5))),
         **kwargs)
 
 

@@ -28,8 +28,8 @@ def test_patches_are_active_exactly_where_upstream_is_broken():
         fuser_method_mappings, 'reverse2'))
     assert patches['mmengine_package_lookup'] == (
         importlib.util.find_spec('pkg_resources') is None)
-    assert patches['mmengine_safe_checkpoints'] == (digit_version(
-        torch.__version__) >= digit_version('2.6.0'))
+    assert patches['mmengine_safe_checkpoints'] == (
+        digit_version(torch.__version__) >= digit_version('2.6.0'))
     assert patches['mmengine_cpu_distributed'] == (
         not torch.cuda.is_available())
 
@@ -48,8 +48,9 @@ def test_mmrazor_quantization_raises_a_clear_error():
             a_fake_quant=dict(type='mmrazor.FakeQuantize'),
             w_qscheme=qscheme,
             a_qscheme=qscheme))
-    with pytest.raises(QuantizationUnavailableError,
-                       match='mmrazor quantization .* is unavailable'):
+    with pytest.raises(
+            QuantizationUnavailableError,
+            match='mmrazor quantization .* is unavailable'):
         MODELS.build(quantizer)
     from mmrazor.structures.quantization import BackendConfigs
     with pytest.raises(QuantizationUnavailableError, match='unavailable'):

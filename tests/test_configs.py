@@ -7,6 +7,7 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
@@ -14,14 +15,12 @@ from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
-from conftest import REPO_ROOT
 
 TRAINING_CONFIGS = sorted(
-    path
-    for path in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                          recursive=True)
-    if '_base_' not in path and osp.sep + 'pipeline' + osp.sep not in path
-    and not osp.basename(path).startswith('_'))
+    path for path in glob.glob(
+        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in path and osp.sep + 'pipeline' +
+    osp.sep not in path and not osp.basename(path).startswith('_'))
 
 
 def test_configs_are_found():
@@ -44,7 +43,8 @@ def generated_batch(num_classes: int, size: int, num: int = 2) -> dict:
 
 
 @pytest.mark.parametrize(
-    'path', TRAINING_CONFIGS,
+    'path',
+    TRAINING_CONFIGS,
     ids=[osp.relpath(p, REPO_ROOT) for p in TRAINING_CONFIGS])
 def test_config_builds_and_trains_two_iterations(path):
     cfg = Config.fromfile(path)

@@ -7,11 +7,11 @@ import subprocess
 
 import pytest
 import torch
+from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
 from mmengine.config import Config
 from mmengine.fileio.backends.local_backend import LocalBackend
 
 import mmw2s  # noqa: F401
-from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmw2s.engine import SkipNonFiniteOptimWrapper
 from mmw2s.utils import load_checkpoint_safely
 
@@ -27,8 +27,8 @@ def options(image_root: str) -> list:
     ]
 
 
-def train_command(config: str, work_dir: str, image_root: str,
-                  *extra_options: str) -> list:
+def train_command(config: str, work_dir: str, image_root: str, *extra_options:
+                  str) -> list:
     return python_tool('train.py') + [
         config, '--work-dir', work_dir, '--cfg-options'
     ] + options(image_root) + [
@@ -39,11 +39,10 @@ def train_command(config: str, work_dir: str, image_root: str,
 def with_hooks(tmp_path, base: str, hooks: str) -> str:
     """A config that inherits ``base`` and adds the test plugins' hooks."""
     path = tmp_path / f'with_hooks_{osp.basename(base)}'
-    path.write_text(
-        f'_base_ = [{base!r}]\n'
-        "custom_imports = dict(imports=['mmw2s', 'kill_switch'], "
-        'allow_failed_imports=False)\n'
-        f'custom_hooks = [{hooks}]\n')
+    path.write_text(f'_base_ = [{base!r}]\n'
+                    "custom_imports = dict(imports=['mmw2s', 'kill_switch'], "
+                    'allow_failed_imports=False)\n'
+                    f'custom_hooks = [{hooks}]\n')
     return str(path)
 
 
@@ -95,9 +94,10 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
 def test_mmcls_references_get_a_clear_error(tmp_path):
     config = tmp_path / 'old.py'
     config.write_text("_base_ = 'mmcls::resnet/resnet18_8xb32_in1k.py'\n")
-    with pytest.raises(ValueError,
-                       match='retired name of mmpretrain: write mmpretrain::'
-                       'resnet/resnet18_8xb32_in1k.py'):
+    with pytest.raises(
+            ValueError,
+            match='retired name of mmpretrain: write mmpretrain::'
+            'resnet/resnet18_8xb32_in1k.py'):
         Config.fromfile(str(config))
     from mmengine.hub import get_config
     with pytest.raises(ValueError, match='retired name of mmpretrain'):
@@ -118,8 +118,9 @@ def test_nonfinite_student_logits_stop_the_run_and_keep_the_checkpoint(
     checkpoints = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))
     assert [osp.basename(path) for path in checkpoints] == ['epoch_1.pth']
     state = load_checkpoint_safely(checkpoints[0])['state_dict']
-    assert all(torch.isfinite(value).all() for value in state.values()
-               if value.is_floating_point())
+    assert all(
+        torch.isfinite(value).all() for value in state.values()
+        if value.is_floating_point())
 
 
 def test_skip_nonfinite_optim_wrapper_skips_and_counts():
@@ -140,6 +141,7 @@ def test_skip_nonfinite_optim_wrapper_skips_and_counts():
 
 def test_empty_dataset_is_refused(tmp_path):
     from idx_helpers import write_fashion_like
+
     from mmw2s.datasets import FashionMNISTIDX
     root = write_fashion_like(str(tmp_path), num_train=10, num_test=10)
     with pytest.raises(ValueError, match='max_samples must be >= 1'):
@@ -168,3 +170,35 @@ def test_unreadable_teacher_checkpoint(tmp_path):
     with pytest.raises(PermissionError):
         MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=str(unreadable)))
 
+
+def test_two_process_training_matches_one_process_with_the_same_batch(
+        tmp_path, image_root):
+    """DDP with 2 CPU processes x 2 images ends with the weights of one
+    process x 4 images (the ViT student has no BatchNorm; dropout off), and
+    only rank 0 writes checkpoints and the log."""
+    no_dropout = [
+        'model.architecture.backbone.drop_rate=0.0',
+        'model.architecture.backbone.drop_path_rate=0.0',
+        'train_cfg.max_epochs=2'
+    ]
+    single = str(tmp_path / 'single')
+    run_tool(
+        train_command(W2S_CONFIG, single, image_root, *no_dropout,
+                      'train_dataloader.batch_size=4'),
+        cwd=REPO_ROOT)
+    distributed = str(tmp_path / 'distributed')
+    command = [
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), W2S_CONFIG, '2'
+    ] + train_command(W2S_CONFIG, distributed, image_root, *no_dropout,
+                      'train_dataloader.batch_size=2')[3:]
+    run_tool(command, cwd=REPO_ROOT, extra_env=dict(PORT=str(free_port())))
+
+    expected = load_checkpoint_safely(osp.join(single, 'epoch_2.pth'))
+    result = load_checkpoint_safely(osp.join(distributed, 'epoch_2.pth'))
+    assert result['meta']['iter'] == expected['meta']['iter'] == 8
+    for name, value in expected['state_dict'].items():
+        torch.testing.assert_close(
+            result['state_dict'][name], value, atol=1e-5, rtol=1e-4)
+    logs = glob.glob(osp.join(distributed, '*', '*.log'))
+    assert len(logs) == 1

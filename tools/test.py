@@ -7,11 +7,12 @@ import argparse
 import os
 import os.path as osp
 
-import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
+
+import mmw2s  # noqa: F401  (patches the stack, registers components)
 
 
 def parse_args() -> argparse.Namespace:

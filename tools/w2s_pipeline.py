@@ -33,9 +33,8 @@ from mmengine.hooks import Hook
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress,
-                           TextColumn, TimeElapsedColumn,
-                           TimeRemainingColumn)
+from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                           TimeElapsedColumn, TimeRemainingColumn)
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.apis import compute_weak_logits, deterministic_dataloader_cfg
@@ -83,11 +82,17 @@ class ProgressHook(Hook):
     def __init__(self, advance: Callable[[int], None]) -> None:
         self.advance = advance
 
-    def after_train_iter(self, runner, batch_idx, data_batch=None,
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
                          outputs=None) -> None:
         self.advance(1)
 
-    def after_test_iter(self, runner, batch_idx, data_batch=None,
+    def after_test_iter(self,
+                        runner,
+                        batch_idx,
+                        data_batch=None,
                         outputs=None) -> None:
         self.advance(1)
 
@@ -189,8 +194,8 @@ class Pipeline:
             'ceiling':
             strong,
             'weak_labels':
-            -(-iterations(self.plan, 'B', 1, self.full) * self.plan.batch_size
-              // TEST_BATCH),
+            -(-iterations(self.plan, 'B', 1, self.full) *
+              self.plan.batch_size // TEST_BATCH),
         }
         costs.update({method: strong for method in self.methods})
         return costs
@@ -226,10 +231,14 @@ class Pipeline:
                     accuracy=run_training_stage(cfg, directory, advance))
             )['accuracy']
 
-        train('weak', self._classifier(seed, 'weak', 'weak_model', 'A',
-                                       self.plan.weak_epochs))
-        train('ceiling', self._classifier(seed, 'ceiling', 'strong_model',
-                                          'B', self.plan.strong_epochs))
+        train(
+            'weak',
+            self._classifier(seed, 'weak', 'weak_model', 'A',
+                             self.plan.weak_epochs))
+        train(
+            'ceiling',
+            self._classifier(seed, 'ceiling', 'strong_model', 'B',
+                             self.plan.strong_epochs))
         logits_file = osp.join(
             stage_dir(self.work_dir, seed, 'weak_labels'), WEAK_LOGITS_FILE)
 
@@ -276,17 +285,15 @@ class Pipeline:
                 for method in self.methods
             }, osp.join(self.work_dir, 'curves.png'))
         lines = [
-            '# Weak-to-strong report', '', f'Command: `{command}`', '',
-            table, ''
+            '# Weak-to-strong report', '', f'Command: `{command}`', '', table,
+            ''
         ]
         if self.ground_truth_runs:
             lines += [
                 "Paper's setting (ground truth plus the weak-to-strong "
-                'loss; PGR relative to the same weak and ceiling models):',
-                '',
+                'loss; PGR relative to the same weak and ceiling models):', '',
                 markdown_table(
-                    summary_rows(results, sorted(self.ground_truth_runs))),
-                ''
+                    summary_rows(results, sorted(self.ground_truth_runs))), ''
             ]
         lines += [
             f'- seeds: {sorted(results)}',

@@ -1,11 +1,10 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-from .idx_dataset import FashionMNISTIDX, IDXDataset, MNISTIDX, read_idx
+from .idx_dataset import MNISTIDX, FashionMNISTIDX, IDXDataset, read_idx
 from .mini_imagenet import MiniImageNet
 from .noisy_label_dataset import NoisyLabelDataset, corrupt_labels
 from .weak_label_dataset import WeakLabelDataset
 
 __all__ = [
     'FashionMNISTIDX', 'IDXDataset', 'MiniImageNet', 'MNISTIDX',
-    'NoisyLabelDataset',
-    'WeakLabelDataset', 'corrupt_labels', 'read_idx'
+    'NoisyLabelDataset', 'WeakLabelDataset', 'corrupt_labels', 'read_idx'
 ]

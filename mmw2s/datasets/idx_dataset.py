@@ -9,8 +9,14 @@ from mmpretrain.datasets.categories import (FASHIONMNIST_CATEGORITES,
                                             MNIST_CATEGORITES)
 from mmpretrain.registry import DATASETS
 
-IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: '>i2', 0x0C: '>i4',
-              0x0D: '>f4', 0x0E: '>f8'}
+IDX_DTYPES = {
+    0x08: np.uint8,
+    0x09: np.int8,
+    0x0B: '>i2',
+    0x0C: '>i4',
+    0x0D: '>f4',
+    0x0E: '>f8'
+}
 SPLIT_FILES = {
     'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
     'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
@@ -134,8 +140,7 @@ class IDXDataset(BaseDataset):
             find_idx_file(self.data_root, image_name, self.install_hint))
         labels = read_idx(
             find_idx_file(self.data_root, label_name, self.install_hint))
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(
-                labels):
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
             raise ValueError(
                 f'IDX files in {self.data_root} do not pair up: images '
                 f'{images.shape}, labels {labels.shape}; expected (N, H, W) '
@@ -146,8 +151,9 @@ class IDXDataset(BaseDataset):
         else:
             indices = np.arange(len(images))[:self.max_samples]
         if len(indices) == 0:
-            raise ValueError(f'No samples in {self.data_root} '
-                             f'(split={self.split!r}, subset={self.subset!r}).')
+            raise ValueError(
+                f'No samples in {self.data_root} '
+                f'(split={self.split!r}, subset={self.subset!r}).')
         num_classes = len(self.CLASSES) if self.CLASSES else None
         if num_classes is not None and int(labels.max()) >= num_classes:
             raise ValueError(
@@ -176,8 +182,7 @@ class FashionMNISTIDX(IDXDataset):
                  data_root: str = '/usr/share/datasets/fashion-mnist',
                  **kwargs) -> None:
         kwargs.setdefault(
-            'install_hint',
-            'Install Fashion-MNIST with `apt-get install -y '
+            'install_hint', 'Install Fashion-MNIST with `apt-get install -y '
             'dataset-fashion-mnist` (Debian, as root), or set data_root to '
             'a directory with its four IDX files.')
         super().__init__(data_root=data_root, **kwargs)

@@ -28,8 +28,8 @@ class ArraysOnlyUnpickler(pickle.Unpickler):
                ('numpy._core.multiarray', 'scalar')}
 
     def find_class(self, module: str, name: str):
-        if (module, name) in self.ALLOWED or (
-                module == 'numpy.dtypes' and name.endswith('DType')):
+        if (module, name) in self.ALLOWED or (module == 'numpy.dtypes'
+                                              and name.endswith('DType')):
             return super().find_class(module, name)
         raise pickle.UnpicklingError(
             f'{module}.{name} is not allowed in a miniImageNet pickle (only '
@@ -52,7 +52,8 @@ class MiniImageNet(BaseDataset):
       ``{data_root}/{split}.csv`` rows of ``filename,label``;
     - ``'cache'``: ``{data_root}/mini-imagenet-cache-{split}.pkl`` holding
       ``{'image_data': (N, 84, 84, 3) uint8, 'class_dict': {name: [index]}}``;
-    - ``'metaoptnet'``: ``{data_root}/miniImageNet_category_split_{split}.pickle``
+    - ``'metaoptnet'``:
+      ``{data_root}/miniImageNet_category_split_{split}.pickle``
       holding ``{'data': (N, 84, 84, 3) uint8, 'labels': [int]}`` (the train
       split is ``train_phase_train``).
 

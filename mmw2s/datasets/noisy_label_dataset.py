@@ -105,13 +105,13 @@ class NoisyLabelDataset:
             noisy class. Defaults to ``'cifar10'``.
     """
 
-    def __init__(self,
-                 dataset: Union[dict, BaseDataset],
-                 noise_type: str,
-                 noise_rate: float,
-                 seed: int = 0,
-                 asymmetric_map: Union[str, Dict[int, int]] = 'cifar10'
-                 ) -> None:
+    def __init__(
+            self,
+            dataset: Union[dict, BaseDataset],
+            noise_type: str,
+            noise_rate: float,
+            seed: int = 0,
+            asymmetric_map: Union[str, Dict[int, int]] = 'cifar10') -> None:
         if noise_type not in ('symmetric', 'asymmetric'):
             raise ValueError("noise_type must be 'symmetric' or "
                              f"'asymmetric', got {noise_type!r}.")

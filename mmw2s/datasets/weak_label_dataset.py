@@ -2,7 +2,6 @@
 import copy
 from typing import Union
 
-import torch
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
 

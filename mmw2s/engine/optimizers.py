@@ -45,7 +45,8 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
                 f'{skipped} batches had a non-finite loss, more than '
                 f'max_skipped={self.max_skipped}.')
         print_log(
-            f'Skipped a batch with a non-finite loss ({float(loss.detach())}); '
+            'Skipped a batch with a non-finite loss '
+            f'({float(loss.detach())}); '
             f'{skipped} skipped so far.',
             logger='current',
             level=logging.WARNING)

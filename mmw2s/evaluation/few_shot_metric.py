@@ -7,9 +7,9 @@ from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
 
-def episode_accuracies(features: np.ndarray, labels: np.ndarray,
-                       num_ways: int, num_shots: int, num_queries: int,
-                       num_episodes: int, seed: int) -> np.ndarray:
+def episode_accuracies(features: np.ndarray, labels: np.ndarray, num_ways: int,
+                       num_shots: int, num_queries: int, num_episodes: int,
+                       seed: int) -> np.ndarray:
     """Accuracy of nearest-centroid cosine classification on seeded N-way
     K-shot episodes.
 
@@ -32,8 +32,9 @@ def episode_accuracies(features: np.ndarray, labels: np.ndarray,
     features = features / np.maximum(
         np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
     by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
-    usable = [c for c, idx in by_class.items()
-              if len(idx) >= num_shots + num_queries]
+    usable = [
+        c for c, idx in by_class.items() if len(idx) >= num_shots + num_queries
+    ]
     if len(usable) < num_ways:
         raise ValueError(
             f'{num_ways}-way {num_shots}-shot episodes with {num_queries} '
@@ -45,8 +46,8 @@ def episode_accuracies(features: np.ndarray, labels: np.ndarray,
         classes = rng.choice(usable, num_ways, replace=False)
         centroids, queries = [], []
         for c in classes:
-            chosen = rng.choice(by_class[c], num_shots + num_queries,
-                                replace=False)
+            chosen = rng.choice(
+                by_class[c], num_shots + num_queries, replace=False)
             centroid = features[chosen[:num_shots]].mean(axis=0)
             centroids.append(centroid / max(np.linalg.norm(centroid), 1e-12))
             queries.append(features[chosen[num_shots:]])

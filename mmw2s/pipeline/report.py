@@ -28,8 +28,8 @@ def load_scalars(stage_dir: str) -> Dict[str, List[Tuple[int, float]]]:
         dict[str, list[tuple[int, float]]]: The logged series.
     """
     series: Dict[str, Dict[int, float]] = {}
-    for path in sorted(glob.glob(osp.join(stage_dir, '*', 'vis_data',
-                                          'scalars.json'))):
+    for path in sorted(
+            glob.glob(osp.join(stage_dir, '*', 'vis_data', 'scalars.json'))):
         with open(path) as file:
             for line in file:
                 record = json.loads(line)
@@ -101,8 +101,9 @@ def plot_accuracy(results: Results, runs: Sequence[str], path: str) -> None:
     means = values.mean(axis=1)
     errors = values.std(axis=1, ddof=1) if len(seeds) > 1 else None
     colours = [
-        '#9e9e9e' if run == 'weak' else
-        '#424242' if run == 'ceiling' else '#1976d2' for run in runs
+        '#9e9e9e'
+        if run == 'weak' else '#424242' if run == 'ceiling' else '#1976d2'
+        for run in runs
     ]
     figure, axis = plt.subplots(figsize=(1.3 * len(runs) + 2, 4))
     axis.bar(runs, means, yerr=errors, color=colours, capsize=4)

@@ -28,20 +28,23 @@ def _dataset(plan: Config, split: str, subset: Optional[str], seed: int,
         pipeline=copy.deepcopy(plan.image_pipeline))
 
 
-def num_samples(plan: Config, subset: str, full: bool,
+def num_samples(plan: Config,
+                subset: str,
+                full: bool,
                 split_size: int = 60000) -> int:
     """How many training samples a stage on ``subset`` reads."""
     half = split_size // 2
     if full:
         return half
-    return min(half, plan.data.weak_samples
-               if subset == 'A' else plan.data.strong_samples)
+    return min(
+        half,
+        plan.data.weak_samples if subset == 'A' else plan.data.strong_samples)
 
 
 def iterations(plan: Config, subset: str, epochs: int, full: bool) -> int:
     """Training iterations of a stage (for progress and ETA)."""
-    return math.ceil(num_samples(plan, subset, full) /
-                     plan.batch_size) * epochs
+    return math.ceil(
+        num_samples(plan, subset, full) / plan.batch_size) * epochs
 
 
 def _common(plan: Config, work_dir: str, name: str, seed: int, epochs: int,
@@ -126,8 +129,13 @@ def classifier_stage(plan: Config, model_key: str, subset: str, seed: int,
     return Config(cfg)
 
 
-def student_stage(plan: Config, method: Dict, seed: int, epochs: int,
-                  work_dir: str, weak_logits_file: str, full: bool,
+def student_stage(plan: Config,
+                  method: Dict,
+                  seed: int,
+                  epochs: int,
+                  work_dir: str,
+                  weak_logits_file: str,
+                  full: bool,
                   ground_truth: bool = False) -> Config:
     """Train the strong model on half B from offline weak logits.
 
@@ -185,8 +193,8 @@ def weak_labelling_cfg(plan: Config, seed: int, full: bool) -> Config:
     return Config(
         dict(
             train_dataloader=_train_loader(plan, dataset),
-            test_dataloader=dict(dataset=dict(
-                pipeline=copy.deepcopy(plan.image_pipeline)))))
+            test_dataloader=dict(
+                dataset=dict(pipeline=copy.deepcopy(plan.image_pipeline)))))
 
 
 def stage_dir(work_dir: str, seed: int, stage: str) -> str:

@@ -55,10 +55,10 @@ def _numpy_globals() -> List[Union[Callable, Tuple[Callable, str]]]:
     multiarray = np.core.multiarray if not hasattr(
         np, '_core') else np._core.multiarray
     numeric_dtypes = [
-        type(np.dtype(name)) for name in ('bool', 'int8', 'int16', 'int32',
-                                          'int64', 'uint8', 'uint16',
-                                          'uint32', 'uint64', 'float16',
-                                          'float32', 'float64')
+        type(np.dtype(name))
+        for name in ('bool', 'int8', 'int16', 'int32', 'int64', 'uint8',
+                     'uint16', 'uint32', 'uint64', 'float16', 'float32',
+                     'float64')
     ]
     globals_: List[Union[Callable, Tuple[Callable, str]]] = [
         np.ndarray, np.dtype, *numeric_dtypes

@@ -3,9 +3,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from idx_helpers import write_fashion_like, write_idx
 
 import mmw2s  # noqa: F401
-from idx_helpers import write_fashion_like, write_idx
 from mmw2s.datasets import FashionMNISTIDX, IDXDataset, read_idx
 
 
@@ -42,8 +42,8 @@ def test_fashion_mnist_reader_on_generated_files(tmp_path, gzipped):
     assert info['img'].shape == (28, 28) and info['img'].dtype == np.uint8
     assert 0 <= info['gt_label'] < 10
     assert train.metainfo['classes'][0] == 'T-shirt/top'
-    labels = read_idx(osp.join(root, 't10k-labels-idx1-ubyte' +
-                               ('.gz' if gzipped else '')))
+    labels = read_idx(
+        osp.join(root, 't10k-labels-idx1-ubyte' + ('.gz' if gzipped else '')))
     assert [test.get_data_info(i)['gt_label']
             for i in range(len(test))] == labels.tolist()
 
@@ -53,10 +53,14 @@ def test_halves_are_disjoint_seeded_and_cover_the_split(tmp_path):
 
     def images(subset, seed, max_samples=None):
         dataset = FashionMNISTIDX(
-            data_root=root, subset=subset, subset_seed=seed,
+            data_root=root,
+            subset=subset,
+            subset_seed=seed,
             max_samples=max_samples)
-        return {dataset.get_data_info(i)['img'].tobytes()
-                for i in range(len(dataset))}
+        return {
+            dataset.get_data_info(i)['img'].tobytes()
+            for i in range(len(dataset))
+        }
 
     half_a, half_b = images('A', 0), images('B', 0)
     assert len(half_a) == len(half_b) == 120
@@ -81,9 +85,10 @@ def test_invalid_arguments_and_out_of_range_labels(tmp_path):
         FashionMNISTIDX(data_root=root, subset='C')
     with pytest.raises(ValueError, match='split must be one of'):
         FashionMNISTIDX(data_root=root, split='val')
-    write_idx(osp.join(root, 'train-labels-idx1-ubyte.gz'),
-              np.full(240, 12, dtype=np.uint8))
+    write_idx(
+        osp.join(root, 'train-labels-idx1-ubyte.gz'),
+        np.full(240, 12, dtype=np.uint8))
     with pytest.raises(ValueError, match='Label 12 .* out of range'):
         FashionMNISTIDX(data_root=root)
-    assert len(IDXDataset(data_root=root, classes=[str(i) for i in
-                                                   range(13)])) == 240
+    assert len(
+        IDXDataset(data_root=root, classes=[str(i) for i in range(13)])) == 240

@@ -19,8 +19,8 @@ def test_csv_format(tmp_path):
     os.makedirs(tmp_path / 'images')
     rows = ['filename,label']
     for index, name in enumerate(['n02', 'n01', 'n02', 'n01', 'n03']):
-        Image.fromarray(images(1, index)[0]).save(
-            tmp_path / 'images' / f'{index}.jpg')
+        Image.fromarray(images(1, index)[0]).save(tmp_path / 'images' /
+                                                  f'{index}.jpg')
         rows.append(f'{index}.jpg,{name}')
     (tmp_path / 'test.csv').write_text('\n'.join(rows) + '\n')
     dataset = MiniImageNet(str(tmp_path), split='test')

@@ -51,16 +51,13 @@ def test_symmetric_noise_rate_and_uniform_transitions(num_classes, rate):
 
 def test_cifar10_asymmetric_noise_follows_the_class_map():
     clean = balanced(10)
-    noisy = corrupt_labels(clean, 10, 'asymmetric', 0.4, 0,
-                           CIFAR10_ASYMMETRIC)
+    noisy = corrupt_labels(clean, 10, 'asymmetric', 0.4, 0, CIFAR10_ASYMMETRIC)
     for source in range(10):
         members = clean == source
         if source in CIFAR10_ASYMMETRIC:
             flipped = noisy[members] != source
             assert flipped.mean() == pytest.approx(0.4)
-            assert set(noisy[members][flipped]) == {
-                CIFAR10_ASYMMETRIC[source]
-            }
+            assert set(noisy[members][flipped]) == {CIFAR10_ASYMMETRIC[source]}
         else:
             assert np.all(noisy[members] == source)
 
@@ -68,8 +65,7 @@ def test_cifar10_asymmetric_noise_follows_the_class_map():
 def test_cifar100_map_is_the_next_class_in_each_superclass():
     mapping = cifar100_asymmetric_map()
     index = {name: i for i, name in enumerate(CIFAR100_CATEGORIES)}
-    assert len(mapping) == 100 and sorted(mapping.values()) == list(
-        range(100))
+    assert len(mapping) == 100 and sorted(mapping.values()) == list(range(100))
     assert mapping[index['beaver']] == index['dolphin']
     assert mapping[index['whale']] == index['beaver']
     assert mapping[index['tractor']] == index['lawn_mower']
@@ -96,8 +92,8 @@ def test_wrapper_is_reproducible_by_seed_and_keeps_clean_labels():
 @pytest.mark.parametrize('kwargs,message', [
     (dict(noise_type='pairwise', noise_rate=0.2), 'noise_type must be'),
     (dict(noise_type='symmetric', noise_rate=1.5), 'noise_rate must be in'),
-    (dict(noise_type='asymmetric', noise_rate=0.4, asymmetric_map='svhn'),
-     'asymmetric_map must be one of'),
+    (dict(noise_type='asymmetric', noise_rate=0.4,
+          asymmetric_map='svhn'), 'asymmetric_map must be one of'),
 ])
 def test_invalid_arguments(kwargs, message):
     with pytest.raises((ValueError, KeyError), match=message):

@@ -8,13 +8,19 @@ from mmw2s.engine.hooks import WarmupFactorHook
 @pytest.mark.parametrize('ratio,max_epochs,expected', [
     (0.3, 10, [0, 1 / 3, 2 / 3, 1, 1, 1, 1, 1, 1, 1]),
     (0.25, 10, [0, 0.4, 1, 1]),
-    (0.3, 240, {0: 0, 36: 0.5, 71: 71 / 72, 72: 1, 239: 1}),
+    (0.3, 240, {
+        0: 0,
+        36: 0.5,
+        71: 71 / 72,
+        72: 1,
+        239: 1
+    }),
     (0.0, 5, [1, 1]),
 ])
 def test_epoch_schedule(ratio, max_epochs, expected):
     hook = WarmupFactorHook(schedule='epoch', ratio=ratio)
-    items = expected.items() if isinstance(expected, dict) else enumerate(
-        expected)
+    items = expected.items() if isinstance(expected,
+                                           dict) else enumerate(expected)
     for epoch, factor in items:
         assert hook.epoch_factor(epoch, max_epochs) == pytest.approx(factor)
 

@@ -5,8 +5,7 @@ import torch
 from mmpretrain.structures import DataSample
 
 import mmw2s  # noqa: F401
-from mmw2s.evaluation import (FewShotAccuracy, episode_accuracies,
-                              mean_and_ci95)
+from mmw2s.evaluation import FewShotAccuracy, episode_accuracies, mean_and_ci95
 
 
 def clustered(num_classes=10, per_class=30, dim=16, spread=0.05, seed=0):
@@ -75,11 +74,10 @@ def test_metric_needs_features():
 def test_few_shot_config_predicts_features_for_the_metric():
     import os.path as osp
 
+    from conftest import REPO_ROOT
     from mmengine.config import Config
     from mmengine.registry import DefaultScope
     from mmrazor.registry import MODELS
-
-    from conftest import REPO_ROOT
     cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'few_shot',
                  'adaptconf_resnet12_resnet18_8xb16-100e_mini-imagenet.py'))
@@ -89,8 +87,10 @@ def test_few_shot_config_predicts_features_for_the_metric():
     model.eval()
     samples = [DataSample().set_gt_label(i % 5) for i in range(10)]
     batch = dict(
-        inputs=[torch.randint(0, 255, (3, 84, 84), dtype=torch.uint8)
-                for _ in samples],
+        inputs=[
+            torch.randint(0, 255, (3, 84, 84), dtype=torch.uint8)
+            for _ in samples
+        ],
         data_samples=samples)
     predictions = model.val_step(batch)
     assert predictions[0].pred_feat.shape == (512, )

@@ -3,15 +3,14 @@
 KD run (SingleTeacherDistill + KLDivergence) with generated images."""
 import os.path as osp
 import re
-import socket
 
 import pytest
 import torch
+from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
 from mmengine.config import Config
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
-from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmw2s.utils import load_checkpoint_safely
 
 CONFIG = osp.join(TEST_CONFIGS, 'kd_tiny_resnet.py')
@@ -25,13 +24,6 @@ def data_options(image_root: str, teacher_ckpt: str) -> list:
         f'test_dataloader.dataset.data_root={image_root}',
         f'model.teacher_ckpt={teacher_ckpt}',
     ]
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now, for the rendezvous."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope='module')
@@ -48,8 +40,7 @@ def teacher_ckpt(tmp_path_factory) -> str:
 def trained_work_dir(tmp_path_factory, image_root, teacher_ckpt) -> str:
     work_dir = str(tmp_path_factory.mktemp('kd_run'))
     run_tool(
-        python_tool('train.py') +
-        [CONFIG, '--work-dir', work_dir] +
+        python_tool('train.py') + [CONFIG, '--work-dir', work_dir] +
         data_options(image_root, teacher_ckpt),
         cwd=REPO_ROOT)
     return work_dir
@@ -101,12 +92,14 @@ def test_test_tool_evaluates_a_checkpoint(trained_work_dir, tmp_path,
     assert osp.getsize(out_file) > 0
 
 
-def test_dist_train_runs_two_cpu_processes(tmp_path, image_root,
-                                           teacher_ckpt):
+def test_dist_train_runs_two_cpu_processes(tmp_path, image_root, teacher_ckpt):
     work_dir = str(tmp_path / 'dist')
     result = run_tool(
-        ['bash', osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
-         '--work-dir', work_dir] + data_options(image_root, teacher_ckpt),
+        [
+            'bash',
+            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2',
+            '--work-dir', work_dir
+        ] + data_options(image_root, teacher_ckpt),
         cwd=REPO_ROOT,
         extra_env=dict(PORT=str(free_port())))
     log = result.stdout + result.stderr

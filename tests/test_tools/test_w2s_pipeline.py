@@ -5,10 +5,9 @@ import os.path as osp
 import re
 
 import pytest
-from PIL import Image
-
 from conftest import REPO_ROOT, python_tool, run_tool
 from idx_helpers import write_fashion_like
+from PIL import Image
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline',
                   'w2s_lenet5_resnet18-c16_fashion-mnist.py')

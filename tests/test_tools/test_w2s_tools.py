@@ -7,12 +7,12 @@ from typing import List, Optional
 
 import pytest
 import torch
+from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
-from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmw2s.datasets import WeakLabelDataset
 from mmw2s.utils import load_checkpoint_safely
 
@@ -72,8 +72,8 @@ def test_cnn_teacher_vit_student_trains_and_reports(cnn_to_vit_run):
         r'teacher.accuracy/top1: ([\d.]+)\s+pgr: ([-\d.]+)', log)
     assert val, 'validation must report student, teacher and PGR'
     student, teacher, pgr = map(float, val[-1])
-    assert pgr == pytest.approx((student - teacher) / (90.0 - teacher),
-                                abs=1e-3)
+    assert pgr == pytest.approx(
+        (student - teacher) / (90.0 - teacher), abs=1e-3)
 
 
 def test_vit_teacher_cnn_student_follows_the_epoch_warmup_and_resumes(

@@ -26,14 +26,13 @@ import sys
 import time
 from typing import Callable, Dict, List
 
-import mmw2s  # noqa: F401,I001  (first: patches the stack for mmrazor)
 import torch
 import torch.nn.functional as F
 from mmengine.optim import OptimWrapper
 from mmpretrain.structures import DataSample
-from mmrazor.models import KLDivergence
 from mmrazor.registry import MODELS
 
+import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.models.losses import AdaptConfLoss
 
 SETTINGS = {
@@ -105,23 +104,28 @@ def bench_losses(setting: dict, device: str) -> List[List[str]]:
     rows = []
     for num_classes in setting['classes']:
         generator = torch.Generator().manual_seed(num_classes)
-        z_s = torch.randn(setting['loss_batch'], num_classes,
-                          generator=generator).to(device).requires_grad_()
-        z_t = torch.randn(setting['loss_batch'], num_classes,
-                          generator=generator).to(device)
+        z_s = torch.randn(
+            setting['loss_batch'], num_classes,
+            generator=generator).to(device).requires_grad_()
+        z_t = torch.randn(
+            setting['loss_batch'], num_classes, generator=generator).to(device)
         losses = dict(
             adaptconf=AdaptConfLoss(tau=4.0, threshold=0.5),
-            kl=KLDivergence(tau=4.0),
+            kl=MODELS.build(dict(type='KLDivergence', tau=4.0)),
             naive=lambda s, t: naive_adaptconf(s, t, 4.0, 0.5))
 
         def step(loss_fn) -> Callable[[], None]:
+
             def run() -> None:
                 z_s.grad = None
                 loss_fn(z_s, z_t).backward()
+
             return run
 
-        medians = race({name: step(fn) for name, fn in losses.items()},
-                       setting['loss_repeats'], device)
+        medians = race({
+            name: step(fn)
+            for name, fn in losses.items()
+        }, setting['loss_repeats'], device)
         rows.append([
             str(num_classes), f"{medians['adaptconf'] * 1e3:.3f}",
             f"{medians['kl'] * 1e3:.3f}", f"{medians['naive'] * 1e3:.3f}",
@@ -152,8 +156,9 @@ def build(setting: dict, kind: str, device: str,
         type='mmpretrain.ClsDataPreprocessor', num_classes=1000)
     if kind == 'student':
         model = MODELS.build(
-            dict(classifier(setting['student']),
-                 data_preprocessor=preprocessor))
+            dict(
+                classifier(setting['student']),
+                data_preprocessor=preprocessor))
     else:
         model = MODELS.build(
             dict(
@@ -166,8 +171,7 @@ def build(setting: dict, kind: str, device: str,
                 calculate_student_loss=True,
                 distiller=dict(
                     type='WeakToStrongDistiller',
-                    distill_losses=dict(
-                        loss_w2s=dict(type='AdaptConfLoss')))))
+                    distill_losses=dict(loss_w2s=dict(type='AdaptConfLoss')))))
     model = model.to(device)
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -182,12 +186,13 @@ def make_batch(setting: dict, device: str, with_weak_logits: bool) -> dict:
     for index in range(batch):
         sample = DataSample().set_gt_label(index % 1000)
         if with_weak_logits:
-            sample.set_field(torch.randn(1000, generator=generator),
-                             'weak_logits')
+            sample.set_field(
+                torch.randn(1000, generator=generator), 'weak_logits')
         samples.append(sample)
     inputs = [
-        torch.randint(0, 255, (3, size, size), dtype=torch.uint8,
-                      generator=generator) for _ in range(batch)
+        torch.randint(
+            0, 255, (3, size, size), dtype=torch.uint8, generator=generator)
+        for _ in range(batch)
     ]
     return dict(inputs=inputs, data_samples=samples)
 
@@ -206,6 +211,7 @@ def train_step(model: torch.nn.Module, data: dict) -> Callable[[], None]:
 
 
 def teacher_forward(model: torch.nn.Module, data: dict) -> Callable[[], None]:
+
     def run() -> None:
         with torch.no_grad():
             processed = model.data_preprocessor(data, True)
@@ -278,8 +284,7 @@ def teacher_bytes(setting: dict) -> int:
 
 
 def markdown(headers: List[str], rows: List[List[str]]) -> str:
-    lines = ['| ' + ' | '.join(headers) + ' |',
-             '|' + '---:|' * len(headers)]
+    lines = ['| ' + ' | '.join(headers) + ' |', '|' + '---:|' * len(headers)]
     lines += ['| ' + ' | '.join(row) + ' |' for row in rows]
     return '\n'.join(lines)
 
@@ -288,8 +293,9 @@ def machine() -> str:
     cpu = platform.processor() or 'unknown CPU'
     try:
         with open('/proc/cpuinfo') as file:
-            cpu = next(line.split(':', 1)[1].strip() for line in file
-                       if line.startswith('model name'))
+            cpu = next(
+                line.split(':', 1)[1].strip() for line in file
+                if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
     gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() \
@@ -300,10 +306,12 @@ def machine() -> str:
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Benchmark mmw2s')
-    parser.add_argument('--ci', action='store_true',
-                        help='small and fast: checks that it runs')
-    parser.add_argument('--setting', choices=list(SETTINGS),
-                        help=argparse.SUPPRESS)
+    parser.add_argument(
+        '--ci',
+        action='store_true',
+        help='small and fast: checks that it runs')
+    parser.add_argument(
+        '--setting', choices=list(SETTINGS), help=argparse.SUPPRESS)
     parser.add_argument(
         '--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--channels-last', action='store_true')
@@ -320,13 +328,14 @@ def main() -> None:
     if args.measure_peak:
         print('PEAK', measure_peak(name, args.measure_peak, device))
         return
-    sections = [f'# mmw2s benchmark ({name}, {device})', '',
-                f'Machine: {machine()}', '']
+    sections = [
+        f'# mmw2s benchmark ({name}, {device})', '', f'Machine: {machine()}',
+        ''
+    ]
 
     loss_rows = bench_losses(setting, device)
     sections += [
-        f'## Loss alone, forward + backward, N = {setting["loss_batch"]}',
-        '',
+        f'## Loss alone, forward + backward, N = {setting["loss_batch"]}', '',
         markdown([
             'C', 'AdaptConf ms', 'KLDivergence ms', 'naive ms',
             'AdaptConf / KL (goal <= 1.5)', 'naive / AdaptConf (goal >= 1.5 '
@@ -341,8 +350,8 @@ def main() -> None:
     batch = setting['gpu_batch'] if device == 'cuda' else setting['cpu_batch']
     sections += [
         f'## Training step: {setting["teacher"]} teacher -> '
-        f'{setting["student"]} student, batch {batch}, {size} px'
-        + (', channels_last' if args.channels_last else ''), '',
+        f'{setting["student"]} student, batch {batch}, {size} px' +
+        (', channels_last' if args.channels_last else ''), '',
         markdown(['measure', 'value'], [
             ['student step ms', f'{steps["student"] * 1e3:.1f}'],
             ['weak-to-strong step ms', f'{steps["w2s"] * 1e3:.1f}'],
@@ -350,13 +359,17 @@ def main() -> None:
             ['step ratio w2s / student', f'{ratio:.3f}'],
             ['limit 1 + t(teacher fwd) / t(student step)', f'{limit:.3f}'],
             ['ratio / limit (goal <= 1.03)', f'{ratio / limit:.3f}'],
-            ['offline step / student (goal <= 1.03)',
-             f'{steps["offline"] / steps["student"]:.3f}'],
+            [
+                'offline step / student (goal <= 1.03)',
+                f'{steps["offline"] / steps["student"]:.3f}'
+            ],
         ]), ''
     ]
 
-    peaks = {kind: peak_memory(name, kind, device)
-             for kind in ('student', 'w2s', 'offline')}
+    peaks = {
+        kind: peak_memory(name, kind, device)
+        for kind in ('student', 'w2s', 'offline')
+    }
     parameters = teacher_bytes(setting)
     overhead = peaks['w2s'] - peaks['student']
     sections += [
@@ -369,9 +382,7 @@ def main() -> None:
             ['offline weak logits', f'{peaks["offline"] / 2**20:.1f}'],
             ['teacher overhead', f'{overhead / 2**20:.1f}'],
             ['teacher parameters', f'{parameters / 2**20:.1f}'],
-        ]),
-        '',
-        f'teacher overhead / teacher parameter bytes: '
+        ]), '', f'teacher overhead / teacher parameter bytes: '
         f'{overhead / parameters:.2f}', ''
     ]
     report = '\n'.join(sections)

@@ -26,8 +26,8 @@ from mmw2s.models.algorithms.teacher_checkpoint import select_prefix
 from mmw2s.utils import load_checkpoint_safely
 
 STUDENT_PREFIX = 'architecture.'
-TEST_KEYS = ('test_dataloader', 'test_evaluator', 'test_cfg',
-             'val_dataloader', 'val_evaluator', 'custom_imports')
+TEST_KEYS = ('test_dataloader', 'test_evaluator', 'test_cfg', 'val_dataloader',
+             'val_evaluator', 'custom_imports')
 
 
 def parse_args() -> argparse.Namespace:

@@ -80,8 +80,8 @@ class WarmupFactorHook(Hook):
 
     def before_train(self, runner) -> None:
         """Check the schedule fits the loop and set the first factor."""
-        if self.schedule == 'epoch' and not isinstance(
-                runner.train_loop, EpochBasedTrainLoop):
+        if self.schedule == 'epoch' and not isinstance(runner.train_loop,
+                                                       EpochBasedTrainLoop):
             raise ValueError("schedule='epoch' needs an epoch-based train "
                              "loop; use schedule='iter'.")
         if self.schedule == 'constant':
@@ -90,8 +90,8 @@ class WarmupFactorHook(Hook):
     def before_train_epoch(self, runner) -> None:
         """Set the factor of the ``'epoch'`` schedule."""
         if self.schedule == 'epoch':
-            self._set(runner,
-                      self.epoch_factor(runner.epoch, runner.max_epochs))
+            self._set(runner, self.epoch_factor(runner.epoch,
+                                                runner.max_epochs))
 
     def before_train_iter(self,
                           runner,
@@ -99,5 +99,4 @@ class WarmupFactorHook(Hook):
                           data_batch: Optional[dict] = None) -> None:
         """Set the factor of the ``'iter'`` schedule."""
         if self.schedule == 'iter':
-            self._set(runner, self.iter_factor(runner.iter,
-                                               runner.max_iters))
+            self._set(runner, self.iter_factor(runner.iter, runner.max_iters))

@@ -74,8 +74,9 @@ class WeakToStrongValLoop(ValLoop):
             if weak_acc is None:
                 weak_acc = teacher_metrics.get(self.acc_key)
         if self.ceiling_acc is not None and weak_acc is not None:
-            metrics['pgr'] = performance_gap_recovered(
-                metrics[self.acc_key], weak_acc, self.ceiling_acc)
+            metrics['pgr'] = performance_gap_recovered(metrics[self.acc_key],
+                                                       weak_acc,
+                                                       self.ceiling_acc)
 
         self.runner.call_hook('after_val_epoch', metrics=metrics)
         self.runner.call_hook('after_val')

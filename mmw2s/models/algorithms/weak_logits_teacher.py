@@ -45,8 +45,9 @@ class WeakLogitsTeacher(BaseModel):
                                    for sample in data_samples):
             raise KeyError(
                 'Offline weak-to-strong training needs `weak_logits` in every '
-                "data sample: wrap the dataset in dict(type='WeakLabelDataset',"
-                " weak_logits_file=...) and pack the key with dict(type="
-                "'PackInputs', algorithm_keys=['weak_logits']).")
+                'data sample: wrap the dataset in '
+                "dict(type='WeakLabelDataset', weak_logits_file=...) and pack "
+                "the key with dict(type='PackInputs', "
+                "algorithm_keys=['weak_logits']).")
         logits = torch.stack([sample.weak_logits for sample in data_samples])
         return self.head(logits.to(inputs.device))

@@ -70,8 +70,8 @@ class WeakToStrongDistill(SingleTeacherDistill):
                              'model; teacher=None means offline weak logits.')
         super().__init__(
             distiller=distiller,
-            teacher=dict(type='WeakLogitsTeacher')
-            if self.offline else teacher,
+            teacher=dict(
+                type='WeakLogitsTeacher') if self.offline else teacher,
             calculate_student_loss=calculate_student_loss,
             **kwargs)
         if teacher_ckpt:
@@ -155,16 +155,14 @@ class WeakToStrongDistill(SingleTeacherDistill):
 
         if not self.distillation_stopped:
             losses.update(
-                add_prefix(self.distiller.compute_distill_losses(),
-                           'distill'))
+                add_prefix(self.distiller.compute_distill_losses(), 'distill'))
         teacher_acc = self._teacher_batch_accuracy(data_samples)
         if teacher_acc is not None:
             losses['teacher_acc'] = teacher_acc
         return losses
 
-    def _teacher_batch_accuracy(self,
-                                data_samples: Optional[List]
-                                ) -> Optional[Tensor]:
+    def _teacher_batch_accuracy(
+            self, data_samples: Optional[List]) -> Optional[Tensor]:
         """The teacher's top-1 accuracy on the batch, if every sample has a
         single hard label (not after mixup or cutmix)."""
         if not data_samples or not hasattr(self.distiller, 'get_logits'):
@@ -177,5 +175,5 @@ class WeakToStrongDistill(SingleTeacherDistill):
             return None
         with torch.no_grad():
             predictions = self.distiller.get_logits(False).argmax(dim=1)
-            return (predictions == labels.to(predictions.device)).float(
-            ).mean() * 100
+            return (predictions == labels.to(
+                predictions.device)).float().mean() * 100

@@ -7,8 +7,11 @@ from mmpretrain.registry import MODELS
 from torch import Tensor
 
 
-def conv_bn_relu(in_channels: int, out_channels: int, kernel_size: int,
-                 stride: int = 1, groups: int = 1) -> nn.Sequential:
+def conv_bn_relu(in_channels: int,
+                 out_channels: int,
+                 kernel_size: int,
+                 stride: int = 1,
+                 groups: int = 1) -> nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(
             in_channels,
@@ -61,14 +64,16 @@ class CIFARMobileNetV2(BaseModule):
 
     # (expansion, channels, blocks, stride) of each stage
     stages = ((1, 16, 1, 1), (None, 24, 2, 1), (None, 32, 3, 2),
-              (None, 64, 4, 2), (None, 96, 3, 1), (None, 160, 3, 2),
-              (None, 320, 1, 1))
+              (None, 64, 4, 2), (None, 96, 3, 1), (None, 160, 3,
+                                                   2), (None, 320, 1, 1))
 
-    def __init__(self,
-                 widen_factor: float = 0.5,
-                 expand_ratio: int = 6,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        widen_factor: float = 0.5,
+        expand_ratio: int = 6,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         channels = int(32 * widen_factor)
         layers = [conv_bn_relu(in_channels, channels, 3)]
@@ -77,8 +82,8 @@ class CIFARMobileNetV2(BaseModule):
             for block in range(blocks):
                 layers.append(
                     InvertedResidual(channels, out_channels,
-                                     stride if block == 0 else 1,
-                                     expansion or expand_ratio))
+                                     stride if block == 0 else 1, expansion
+                                     or expand_ratio))
                 channels = out_channels
         final_channels = int(1280 * widen_factor) if widen_factor > 1.0 \
             else 1280

@@ -7,7 +7,9 @@ from mmpretrain.registry import MODELS
 from torch import Tensor
 
 
-def conv_bn(in_channels: int, out_channels: int, stride: int = 1,
+def conv_bn(in_channels: int,
+            out_channels: int,
+            stride: int = 1,
             kernel_size: int = 3) -> nn.Sequential:
     """Convolution (no bias) followed by BatchNorm."""
     return nn.Sequential(
@@ -67,10 +69,12 @@ class CIFARResNet(BaseModule):
         'resnet32x4': (32, 32, (64, 128, 256)),
     }
 
-    def __init__(self,
-                 arch: str = 'resnet20',
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        arch: str = 'resnet20',
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if arch not in self.arch_settings:
             raise KeyError(f'arch must be one of {sorted(self.arch_settings)}'

@@ -36,8 +36,7 @@ class ShuffleV1Block(nn.Module):
         self.conv2 = nn.Conv2d(
             mid, mid, 3, stride, padding=1, groups=mid, bias=False)
         self.bn2 = nn.BatchNorm2d(mid)
-        self.conv3 = nn.Conv2d(
-            mid, out_channels, 1, groups=groups, bias=False)
+        self.conv3 = nn.Conv2d(mid, out_channels, 1, groups=groups, bias=False)
         self.bn3 = nn.BatchNorm2d(out_channels)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -65,14 +64,20 @@ class CIFARShuffleNetV1(BaseModule):
         tuple[Tensor]: The last stage's feature map.
     """
 
-    stage_channels = {1: (144, 288, 576), 2: (200, 400, 800),
-                      3: (240, 480, 960), 4: (272, 544, 1088),
-                      8: (384, 768, 1536)}
+    stage_channels = {
+        1: (144, 288, 576),
+        2: (200, 400, 800),
+        3: (240, 480, 960),
+        4: (272, 544, 1088),
+        8: (384, 768, 1536)
+    }
 
-    def __init__(self,
-                 groups: int = 3,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        groups: int = 3,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if groups not in self.stage_channels:
             raise KeyError(f'groups must be one of '
@@ -127,8 +132,8 @@ class ShuffleV2Block(nn.Module):
                     padding=1,
                     groups=in_channels,
                     bias=False), nn.BatchNorm2d(in_channels),
-                nn.Conv2d(in_channels, out_channels - branch_out, 1,
-                          bias=False),
+                nn.Conv2d(
+                    in_channels, out_channels - branch_out, 1, bias=False),
                 nn.BatchNorm2d(out_channels - branch_out),
                 nn.ReLU(inplace=True))
 
@@ -164,10 +169,12 @@ class CIFARShuffleNetV2(BaseModule):
         2.0: (224, 488, 976, 2048),
     }
 
-    def __init__(self,
-                 widen_factor: float = 1.0,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        widen_factor: float = 1.0,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if widen_factor not in self.arch_settings:
             raise KeyError(f'widen_factor must be one of '

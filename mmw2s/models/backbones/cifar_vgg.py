@@ -33,10 +33,12 @@ class CIFARVGG(BaseModule):
         19: (2, 2, 4, 4, 4),
     }
 
-    def __init__(self,
-                 depth: int = 13,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        depth: int = 13,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
             raise KeyError(f'depth must be one of '

@@ -29,10 +29,12 @@ class PreActResNet(BaseModule):
 
     arch_settings = {18: (2, 2, 2, 2), 34: (3, 4, 6, 3)}
 
-    def __init__(self,
-                 depth: int = 18,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        depth: int = 18,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
             raise KeyError(f'depth must be one of '

@@ -54,10 +54,12 @@ class ResNet12(BaseModule):
         tuple[Tensor]: The last block's feature map.
     """
 
-    def __init__(self,
-                 channels: Sequence[int] = (64, 160, 320, 640),
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        channels: Sequence[int] = (64, 160, 320, 640),
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         blocks, previous = [], in_channels
         for width in channels:

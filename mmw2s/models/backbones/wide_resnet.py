@@ -50,11 +50,13 @@ class WideResNet(BaseModule):
         tuple[Tensor]: The final (BN-ReLU) feature map.
     """
 
-    def __init__(self,
-                 depth: int = 40,
-                 widen_factor: int = 2,
-                 in_channels: int = 3,
-                 init_cfg=dict(type='Kaiming', layer='Conv2d')) -> None:
+    def __init__(
+        self,
+        depth: int = 40,
+        widen_factor: int = 2,
+        in_channels: int = 3,
+        init_cfg=dict(type='Kaiming', layer='Conv2d')
+    ) -> None:
         super().__init__(init_cfg=init_cfg)
         if (depth - 4) % 6 != 0:
             raise ValueError(f'depth must be 6n + 4, got {depth}.')

@@ -118,7 +118,8 @@ class WeakToStrongDistiller(ConfigurableDistiller):
                 }
                 if 'gt_labels' in parameters:
                     mapping['gt_labels'] = dict(
-                        recorder=LABELS_RECORDER, from_student=True,
+                        recorder=LABELS_RECORDER,
+                        from_student=True,
                         data_idx=1)
                 return mapping
         raise ValueError(
@@ -132,8 +133,7 @@ class WeakToStrongDistiller(ConfigurableDistiller):
         """bool: Whether a distill loss reads the ground-truth labels."""
         return LABELS_RECORDER in self.student_recorders.recorders
 
-    def get_record(self, recorder: str, from_student: bool,
-                   **kwargs) -> Any:
+    def get_record(self, recorder: str, from_student: bool, **kwargs) -> Any:
         """Like :meth:`ConfigurableDistiller.get_record`; the head outputs
         recorded by this distiller become (N, C) logits."""
         record = super().get_record(recorder, from_student, **kwargs)
@@ -161,7 +161,6 @@ class WeakToStrongDistiller(ConfigurableDistiller):
                 if stat != 'agreement':
                     losses[f'{prefix}_{stat}'] = value
         with torch.no_grad():
-            losses['agreement'] = (
-                self.get_logits(True).argmax(1) == self.get_logits(
-                    False).argmax(1)).float().mean()
+            losses['agreement'] = (self.get_logits(True).argmax(
+                1) == self.get_logits(False).argmax(1)).float().mean()
         return losses

@@ -53,8 +53,7 @@ class AugConfLoss(BaseConfidenceLoss):
         """
         preds_S, preds_T = self.prepare_logits(preds_S, preds_T)
         kd_term, ce_term, alpha, agreement = ConfidenceDistillation.apply(
-            preds_S, preds_T, self.tau, None,
-            self.warmup_factor * self.alpha)
+            preds_S, preds_T, self.tau, None, self.warmup_factor * self.alpha)
         self.record_stats(
             alpha=alpha, agreement=agreement, kd_term=kd_term, ce_term=ce_term)
         return self.loss_weight * (kd_term + ce_term)

@@ -4,7 +4,8 @@ import torch.nn.functional as F
 from mmrazor.registry import MODELS
 from torch import Tensor
 
-from .base_confidence_loss import BaseConfidenceLoss, check_range, hard_label_ce
+from .base_confidence_loss import (BaseConfidenceLoss, check_range,
+                                   hard_label_ce)
 
 
 def balanced_binary_labels(probs_S: Tensor, probs_T: Tensor) -> Tensor:
@@ -27,8 +28,9 @@ def balanced_binary_labels(probs_S: Tensor, probs_T: Tensor) -> Tensor:
     position = (1 - probs_T[:, 1].mean()) * (scores.numel() - 1)
     lower = position.floor().long().clamp(0, scores.numel() - 1).view(1)
     upper = (lower + 1).clamp(max=scores.numel() - 1)
-    threshold = torch.lerp(sorted_scores.gather(0, lower),
-                           sorted_scores.gather(0, upper), position - lower)
+    threshold = torch.lerp(
+        sorted_scores.gather(0, lower), sorted_scores.gather(0, upper),
+        position - lower)
     return (scores > threshold).long()
 
 

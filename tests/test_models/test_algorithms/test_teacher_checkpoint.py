@@ -2,9 +2,9 @@
 import pytest
 import torch
 from mmrazor.registry import MODELS
+from model_helpers import cnn, vit, w2s_model
 
 import mmw2s  # noqa: F401
-from model_helpers import cnn, vit, w2s_model
 
 
 @pytest.fixture
@@ -13,8 +13,12 @@ def teacher_weights(tmp_path):
     for parameter in teacher.parameters():
         torch.nn.init.normal_(parameter)
     path = str(tmp_path / 'weak.pth')
-    torch.save({'meta': {'epoch': 3}, 'state_dict': teacher.state_dict()},
-               path)
+    torch.save({
+        'meta': {
+            'epoch': 3
+        },
+        'state_dict': teacher.state_dict()
+    }, path)
     return path, teacher.state_dict()
 
 
@@ -55,7 +59,9 @@ def test_distillation_checkpoint_loads_with_the_prefix(tmp_path):
         MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=path))
     algorithm = MODELS.build(
         w2s_model(
-            vit(), cnn(4), teacher_ckpt=path,
+            vit(),
+            cnn(4),
+            teacher_ckpt=path,
             teacher_ckpt_prefix='architecture.'))
     for name, value in earlier.student.state_dict().items():
         assert torch.equal(algorithm.teacher.state_dict()[name], value)
@@ -64,5 +70,5 @@ def test_distillation_checkpoint_loads_with_the_prefix(tmp_path):
 def test_missing_teacher_checkpoint_names_the_path(tmp_path):
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         MODELS.build(
-            w2s_model(vit(), cnn(4), teacher_ckpt=str(tmp_path /
-                                                      'absent.pth')))
+            w2s_model(
+                vit(), cnn(4), teacher_ckpt=str(tmp_path / 'absent.pth')))

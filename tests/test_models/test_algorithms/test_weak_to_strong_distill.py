@@ -2,10 +2,10 @@
 import pytest
 import torch
 from mmrazor.registry import MODELS
+from model_helpers import HEADS, NUM_CLASSES, batch, cnn, vit, w2s_model
 
 import mmw2s  # noqa: F401
 from mmw2s.models.losses import AdaptConfLoss
-from model_helpers import HEADS, NUM_CLASSES, batch, cnn, vit, w2s_model
 
 
 def logits_of(model, inputs):
@@ -28,9 +28,8 @@ def test_distill_loss_uses_the_class_logits_of_any_head(head_name):
 
     # the same train-mode forward (BatchNorm on batch statistics)
     with torch.no_grad():
-        expected = AdaptConfLoss(threshold=0.5)(
-            logits_of(algorithm.student, inputs),
-            logits_of(algorithm.teacher, inputs))
+        expected = AdaptConfLoss(threshold=0.5)(logits_of(
+            algorithm.student, inputs), logits_of(algorithm.teacher, inputs))
     torch.testing.assert_close(losses['distill.loss_w2s'], expected)
     assert 'student.loss' in losses
     for key in ('distill.w2s_beta', 'distill.agreement', 'teacher_acc'):
@@ -107,7 +106,8 @@ def test_mixup_batch_reaches_teacher_and_student_alike():
     cfg = w2s_model(cnn(8), cnn(4))
     cfg['data_preprocessor'] = dict(
         cfg['data_preprocessor'],
-        batch_augments=dict(augments=[dict(type='mmpretrain.Mixup', alpha=0.8)]))
+        batch_augments=dict(
+            augments=[dict(type='mmpretrain.Mixup', alpha=0.8)]))
     algorithm = MODELS.build(cfg)
     inputs, samples = batch()
     data = algorithm.data_preprocessor(
@@ -161,8 +161,8 @@ def test_offline_mode_refuses_batch_augments_and_checkpoints():
     cfg = w2s_model(cnn(8), None)
     cfg['data_preprocessor'] = dict(
         cfg['data_preprocessor'],
-        batch_augments=dict(augments=[dict(type='mmpretrain.Mixup',
-                                           alpha=0.8)]))
+        batch_augments=dict(
+            augments=[dict(type='mmpretrain.Mixup', alpha=0.8)]))
     with pytest.raises(ValueError, match='offline weak logits'):
         MODELS.build(cfg)
     with pytest.raises(ValueError, match='teacher_ckpt'):

@@ -2,12 +2,12 @@
 import pytest
 import torch
 from mmrazor.registry import MODELS
+from model_helpers import batch, cnn, w2s_model
 
 import mmw2s  # noqa: F401
 from mmw2s.models.distillers import class_logits
-from mmw2s.models.distillers.weak_to_strong_distiller import (
-    LABELS_RECORDER, LOGITS_RECORDER)
-from model_helpers import batch, cnn, w2s_model
+from mmw2s.models.distillers.weak_to_strong_distiller import (LABELS_RECORDER,
+                                                              LOGITS_RECORDER)
 
 
 def test_class_logits_sums_tuple_outputs():

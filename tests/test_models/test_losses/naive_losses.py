@@ -32,8 +32,8 @@ def naive_augconf(z_s, z_t, tau, alpha, warmup_factor, loss_weight):
     z_t = z_t.detach()
     a = warmup_factor * alpha
     ce_self = naive_ce(z_s, z_s.argmax(dim=1))
-    return loss_weight * ((1 - a) * naive_kd(z_s, z_t, tau).mean() +
-                          a * ce_self.mean())
+    return loss_weight * (
+        (1 - a) * naive_kd(z_s, z_t, tau).mean() + a * ce_self.mean())
 
 
 def naive_logconf(z_s, z_t, alpha, warmup_factor, loss_weight):

@@ -2,9 +2,9 @@
 import pytest
 import torch
 import torch.nn.functional as F
+from naive_losses import naive_adaptconf, naive_ce, naive_kd
 
 from mmw2s.models.losses import AdaptConfLoss
-from naive_losses import naive_adaptconf, naive_ce, naive_kd
 
 SETTINGS = [
     # N, C, tau, threshold, warmup_factor, loss_weight
@@ -16,8 +16,8 @@ SETTINGS = [
 
 
 @pytest.mark.parametrize('n,c,tau,threshold,warmup,weight', SETTINGS)
-def test_matches_the_naive_formula_with_gradients(n, c, tau, threshold,
-                                                   warmup, weight):
+def test_matches_the_naive_formula_with_gradients(n, c, tau, threshold, warmup,
+                                                  weight):
     torch.manual_seed(n * c)
     z_s = (3 * torch.randn(n, c, dtype=torch.float64)).requires_grad_()
     z_t = 3 * torch.randn(n, c, dtype=torch.float64)
@@ -91,8 +91,8 @@ def test_stats_split_the_loss_into_its_terms():
     stats = loss_fn.last_stats
     assert set(stats) == {'beta', 'agreement', 'kd_term', 'ce_term'}
     assert all(not value.requires_grad for value in stats.values())
-    torch.testing.assert_close(loss, 3.0 * (stats['kd_term'] +
-                                            stats['ce_term']))
+    torch.testing.assert_close(loss,
+                               3.0 * (stats['kd_term'] + stats['ce_term']))
 
 
 def test_teacher_gets_no_gradient():

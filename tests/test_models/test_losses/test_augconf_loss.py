@@ -2,9 +2,9 @@
 import pytest
 import torch
 from mmrazor.models import KLDivergence
+from naive_losses import naive_augconf
 
 from mmw2s.models.losses import AugConfLoss
-from naive_losses import naive_augconf
 
 
 @pytest.mark.parametrize('n,c,tau,alpha,warmup,weight', [
@@ -14,7 +14,7 @@ from naive_losses import naive_augconf
     (16, 1000, 0.5, 0.5, 0.0, 1.0),
 ])
 def test_matches_the_naive_formula_with_gradients(n, c, tau, alpha, warmup,
-                                                   weight):
+                                                  weight):
     torch.manual_seed(n + c)
     z_s = (3 * torch.randn(n, c, dtype=torch.float64)).requires_grad_()
     z_t = 3 * torch.randn(n, c, dtype=torch.float64)
@@ -27,9 +27,9 @@ def test_matches_the_naive_formula_with_gradients(n, c, tau, alpha, warmup,
     (expected_grad, ) = torch.autograd.grad(expected, z_s_ref)
     torch.testing.assert_close(loss, expected)
     torch.testing.assert_close(grad, expected_grad)
-    torch.testing.assert_close(loss_fn.last_stats['alpha'],
-                               torch.tensor(warmup * alpha,
-                                            dtype=torch.float64))
+    torch.testing.assert_close(
+        loss_fn.last_stats['alpha'],
+        torch.tensor(warmup * alpha, dtype=torch.float64))
 
 
 def test_gradcheck_in_float64():
@@ -46,5 +46,5 @@ def test_alpha_zero_is_mmrazor_kl_divergence(tau):
     z_s = torch.randn(16, 10)
     z_t = torch.randn(16, 10)
     expected = KLDivergence(tau=tau, reduction='batchmean')(z_s, z_t)
-    torch.testing.assert_close(AugConfLoss(tau=tau, alpha=0.0)(z_s, z_t),
-                               expected)
+    torch.testing.assert_close(
+        AugConfLoss(tau=tau, alpha=0.0)(z_s, z_t), expected)

@@ -1,9 +1,9 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import pytest
 import torch
+from naive_losses import naive_logconf
 
 from mmw2s.models.losses import LogConfLoss
-from naive_losses import naive_logconf
 
 
 @pytest.mark.parametrize('n,c,alpha,warmup,weight', [
@@ -13,8 +13,7 @@ from naive_losses import naive_logconf
     (8, 2, 0.5, 1.0, 1.0),
     (33, 2, 0.75, 0.4, 1.0),
 ])
-def test_matches_the_naive_formula_with_gradients(n, c, alpha, warmup,
-                                                   weight):
+def test_matches_the_naive_formula_with_gradients(n, c, alpha, warmup, weight):
     torch.manual_seed(n * 3 + c)
     z_s = (3 * torch.randn(n, c, dtype=torch.float64)).requires_grad_()
     z_t = 3 * torch.randn(n, c, dtype=torch.float64)
@@ -32,8 +31,8 @@ def test_matches_the_naive_formula_with_gradients(n, c, alpha, warmup,
 def test_gradcheck_in_float64():
     torch.manual_seed(0)
     for num_classes in (2, 5):
-        z_s = torch.randn(6, num_classes, dtype=torch.float64,
-                          requires_grad=True)
+        z_s = torch.randn(
+            6, num_classes, dtype=torch.float64, requires_grad=True)
         z_t = torch.randn(6, num_classes, dtype=torch.float64)
         loss_fn = LogConfLoss(alpha=0.4)
         assert torch.autograd.gradcheck(lambda s: loss_fn(s, z_t), (z_s, ))

@@ -18,8 +18,7 @@ LOSSES = [
 
 @pytest.mark.parametrize('make_loss', LOSSES)
 @pytest.mark.parametrize('num_classes', [2, 10])
-def test_finite_at_extreme_logits_and_small_threshold(make_loss,
-                                                      num_classes):
+def test_finite_at_extreme_logits_and_small_threshold(make_loss, num_classes):
     torch.manual_seed(6)
     z_s = (1e4 * torch.randn(64, num_classes)).requires_grad_()
     z_t = 1e4 * torch.randn(64, num_classes)
@@ -67,9 +66,11 @@ def test_shape_errors_name_the_argument(make_loss):
     (lambda: AugConfLoss(tau=-1.0), 'tau must be > 0, got -1.0'),
     (lambda: AdaptConfLoss(threshold=0.0), 'threshold must be > 0, got 0.0'),
     (lambda: AdaptConfLoss(threshold=float('nan')), 'threshold must be > 0'),
-    (lambda: AugConfLoss(alpha=1.5), r'alpha must be in \[0.0, 1.0\], got 1.5'),
+    (lambda: AugConfLoss(alpha=1.5),
+     r'alpha must be in \[0.0, 1.0\], got 1.5'),
     (lambda: LogConfLoss(alpha=-0.1), r'alpha must be in \[0.0, 1.0\]'),
-    (lambda: AdaptConfLoss(loss_weight=-1), 'loss_weight must be >= 0, got -1'),
+    (lambda: AdaptConfLoss(loss_weight=-1),
+     'loss_weight must be >= 0, got -1'),
     (lambda: LogConfLoss(loss_weight=-0.5), 'loss_weight must be >= 0'),
 ])
 def test_invalid_arguments_raise_value_error(build, message):
@@ -77,7 +78,8 @@ def test_invalid_arguments_raise_value_error(build, message):
         build()
 
 
-@pytest.mark.parametrize('loss_type', [AdaptConfLoss, AugConfLoss, LogConfLoss])
+@pytest.mark.parametrize('loss_type',
+                         [AdaptConfLoss, AugConfLoss, LogConfLoss])
 def test_warmup_factor_outside_unit_interval_is_refused(loss_type):
     loss_fn = loss_type()
     assert loss_fn.warmup_factor == 1.0
