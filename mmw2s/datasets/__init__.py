@@ -1,10 +1,12 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+from .episodic_sampler import EpisodicSampler
 from .idx_dataset import MNISTIDX, FashionMNISTIDX, IDXDataset, read_idx
 from .mini_imagenet import MiniImageNet
 from .noisy_label_dataset import NoisyLabelDataset, corrupt_labels
 from .weak_label_dataset import WeakLabelDataset
 
 __all__ = [
-    'FashionMNISTIDX', 'IDXDataset', 'MiniImageNet', 'MNISTIDX',
-    'NoisyLabelDataset', 'WeakLabelDataset', 'corrupt_labels', 'read_idx'
+    'EpisodicSampler', 'FashionMNISTIDX', 'IDXDataset', 'MiniImageNet',
+    'MNISTIDX', 'NoisyLabelDataset', 'WeakLabelDataset', 'corrupt_labels',
+    'read_idx'
 ]

@@ -15,8 +15,8 @@ RATIOS = ('step ratio w2s / student',
 def test_benchmark_ci_mode_prints_every_ratio(tmp_path):
     out = tmp_path / 'benchmark.md'
     result = run_tool(
-        python_tool('analysis/benchmark_w2s.py') + ['--ci', '--out',
-                                                     str(out)],
+        python_tool('analysis/benchmark_w2s.py') +
+        ['--ci', '--out', str(out)],
         cwd=REPO_ROOT)
     report = result.stdout
     assert out.read_text().strip() == report.strip()

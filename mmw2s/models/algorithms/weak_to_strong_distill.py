@@ -164,7 +164,8 @@ class WeakToStrongDistill(SingleTeacherDistill):
     def _teacher_batch_accuracy(
             self, data_samples: Optional[List]) -> Optional[Tensor]:
         """The teacher's top-1 accuracy on the batch, if every sample has a
-        single hard label (not after mixup or cutmix)."""
+        single hard label (not after mixup or cutmix) and a prediction (not
+        in few-shot episodes)."""
         if not data_samples or not hasattr(self.distiller, 'get_logits'):
             return None
         if not all('gt_label' in sample and 'gt_score' not in sample
@@ -174,6 +175,8 @@ class WeakToStrongDistill(SingleTeacherDistill):
         if labels.numel() != len(data_samples):
             return None
         with torch.no_grad():
-            predictions = self.distiller.get_logits(False).argmax(dim=1)
-            return (predictions == labels.to(
-                predictions.device)).float().mean() * 100
+            logits = self.distiller.get_logits(False)
+            if logits.shape[0] != len(labels):  # e.g. an episode's queries
+                return None
+            return (logits.argmax(dim=1) == labels.to(
+                logits.device)).float().mean() * 100
