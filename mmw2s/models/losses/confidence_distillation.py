@@ -40,22 +40,26 @@ class ConfidenceDistillation(torch.autograd.Function):
     def forward(ctx, preds_S: Tensor, preds_T: Tensor, tau: float,
                 threshold: Optional[float],
                 factor: float) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
-        scaled_T = _scaled(preds_T, tau)
-        log_probs_S_tau = F.log_softmax(_scaled(preds_S, tau), dim=1)
-        log_probs_T_tau = F.log_softmax(scaled_T, dim=1)
-        probs_T = F.softmax(scaled_T, dim=1)
-        log_probs_S = log_probs_S_tau if tau == 1.0 else F.log_softmax(
-            preds_S, dim=1)
+        # float32 throughout, also under --amp (autocast runs bmm in half)
+        with torch.autocast(preds_S.device.type, enabled=False):
+            scaled_T = _scaled(preds_T, tau)
+            log_probs_S_tau = F.log_softmax(_scaled(preds_S, tau), dim=1)
+            log_probs_T_tau = F.log_softmax(scaled_T, dim=1)
+            probs_T = F.softmax(scaled_T, dim=1)
+            log_probs_S = log_probs_S_tau if tau == 1.0 else F.log_softmax(
+                preds_S, dim=1)
 
-        max_log_prob_S, labels_S = log_probs_S.max(dim=1)
-        labels_T = preds_T.argmax(dim=1)
-        ce_self = -max_log_prob_S
-        if threshold is None:
-            weight = torch.full_like(ce_self, factor)
-        else:
-            ce_teach = -log_probs_S.gather(1, labels_T.unsqueeze(1)).view(-1)
-            weight = factor * torch.sigmoid((ce_self - ce_teach) / threshold)
-        kd = tau**2 * _row_dot(probs_T, log_probs_T_tau - log_probs_S_tau)
+            max_log_prob_S, labels_S = log_probs_S.max(dim=1)
+            labels_T = preds_T.argmax(dim=1)
+            ce_self = -max_log_prob_S
+            if threshold is None:
+                weight = torch.full_like(ce_self, factor)
+            else:
+                ce_teach = -log_probs_S.gather(
+                    1, labels_T.unsqueeze(1)).view(-1)
+                weight = factor * torch.sigmoid(
+                    (ce_self - ce_teach) / threshold)
+            kd = tau**2 * _row_dot(probs_T, log_probs_T_tau - log_probs_S_tau)
 
         ctx.save_for_backward(preds_S, probs_T, labels_S, weight)
         ctx.tau = tau

@@ -102,3 +102,14 @@ def test_losses_build_from_config(cfg, loss_type):
     assert type(loss_fn) is loss_type
     if 'tau' in cfg:
         assert loss_fn.tau == cfg['tau']
+
+
+@pytest.mark.parametrize('make_loss', LOSSES)
+def test_autocast_does_not_lower_the_precision(make_loss):
+    torch.manual_seed(8)
+    z_s, z_t = 5 * torch.randn(64, 1000), 5 * torch.randn(64, 1000)
+    expected = make_loss()(z_s, z_t)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        loss = make_loss()(z_s, z_t)
+    assert loss.dtype == torch.float32
+    torch.testing.assert_close(loss, expected)
