@@ -108,11 +108,12 @@ def plot_accuracy(results: Results, runs: Sequence[str], path: str) -> None:
     figure, axis = plt.subplots(figsize=(1.3 * len(runs) + 2, 4))
     axis.bar(runs, means, yerr=errors, color=colours, capsize=4)
     low = max(0.0, values.min() - 5)
-    axis.set_ylim(low, min(100.0, values.max() + 2))
+    axis.set_ylim(low, min(100.0, values.max() + 3))
     axis.set_ylabel('test top-1 accuracy (%)')
     axis.set_title(f'Weak-to-strong, {len(seeds)} seed(s)')
-    for index, mean in enumerate(means):
-        axis.text(index, mean, f'{mean:.1f}', ha='center', va='bottom')
+    tops = means + (errors if errors is not None else 0)
+    for index, (mean, top) in enumerate(zip(means, tops)):
+        axis.text(index, top, f'{mean:.1f}', ha='center', va='bottom')
     figure.tight_layout()
     figure.savefig(path, dpi=120)
     plt.close(figure)
