@@ -6,7 +6,7 @@ from mmengine.model import BaseModule
 from mmpretrain.registry import MODELS
 from torch import Tensor
 
-from .wide_resnet import PreActBlock
+from .wide_resnet import preact_stages
 
 
 @MODELS.register_module()
@@ -40,17 +40,9 @@ class PreActResNet(BaseModule):
             raise KeyError(f'depth must be one of '
                            f'{sorted(self.arch_settings)}, got {depth!r}.')
         self.stem = nn.Conv2d(in_channels, 64, 3, padding=1, bias=False)
-        layers, channels = [], 64
-        for index, (blocks, width) in enumerate(
-                zip(self.arch_settings[depth], (64, 128, 256, 512))):
-            for block in range(blocks):
-                stride = 2 if index > 0 and block == 0 else 1
-                layers.append(PreActBlock(channels, width, stride))
-                channels = width
-        self.layers = nn.Sequential(*layers)
-        self.final = nn.Sequential(
-            nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
-        self.out_channels = channels
+        self.layers = preact_stages(64, (64, 128, 256, 512),
+                                    self.arch_settings[depth])
+        self.out_channels = 512
 
     def forward(self, x: Tensor) -> Tuple[Tensor]:
-        return (self.final(self.layers(self.stem(x))), )
+        return (self.layers(self.stem(x)), )

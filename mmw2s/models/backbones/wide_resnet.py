@@ -1,5 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-from typing import Tuple
+from typing import Sequence, Tuple
 
 import torch.nn as nn
 from mmengine.model import BaseModule
@@ -32,6 +32,29 @@ class PreActBlock(nn.Module):
         return out + residual
 
 
+def preact_stages(in_channels: int, widths: Sequence[int],
+                  blocks: Sequence[int]) -> nn.Sequential:
+    """Stages of pre-activation blocks (the first block of every stage but
+    the first halves the resolution), then the final BN-ReLU.
+
+    Args:
+        in_channels (int): Channels of the stem's output.
+        widths (Sequence[int]): Channels of each stage.
+        blocks (Sequence[int]): Blocks of each stage.
+
+    Returns:
+        nn.Sequential: The stages and the final BN-ReLU.
+    """
+    layers, channels = [], in_channels
+    for index, (width, count) in enumerate(zip(widths, blocks)):
+        for block in range(count):
+            stride = 2 if index > 0 and block == 0 else 1
+            layers.append(PreActBlock(channels, width, stride))
+            channels = width
+    layers += [nn.BatchNorm2d(channels), nn.ReLU(inplace=True)]
+    return nn.Sequential(*layers)
+
+
 @MODELS.register_module()
 class WideResNet(BaseModule):
     """Wide residual networks for CIFAR (Zagoruyko & Komodakis, 2016),
@@ -60,19 +83,10 @@ class WideResNet(BaseModule):
         super().__init__(init_cfg=init_cfg)
         if (depth - 4) % 6 != 0:
             raise ValueError(f'depth must be 6n + 4, got {depth}.')
-        blocks_per_stage = (depth - 4) // 6
+        widths = [width * widen_factor for width in (16, 32, 64)]
         self.stem = nn.Conv2d(in_channels, 16, 3, padding=1, bias=False)
-        layers, channels = [], 16
-        for index, width in enumerate((16, 32, 64)):
-            for block in range(blocks_per_stage):
-                stride = 2 if index > 0 and block == 0 else 1
-                layers.append(
-                    PreActBlock(channels, width * widen_factor, stride))
-                channels = width * widen_factor
-        self.layers = nn.Sequential(*layers)
-        self.final = nn.Sequential(
-            nn.BatchNorm2d(channels), nn.ReLU(inplace=True))
-        self.out_channels = channels
+        self.layers = preact_stages(16, widths, [(depth - 4) // 6] * 3)
+        self.out_channels = widths[-1]
 
     def forward(self, x: Tensor) -> Tuple[Tensor]:
-        return (self.final(self.layers(self.stem(x))), )
+        return (self.layers(self.stem(x)), )
