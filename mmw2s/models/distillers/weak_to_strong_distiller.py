@@ -155,12 +155,18 @@ class WeakToStrongDistiller(ConfigurableDistiller):
     def compute_distill_losses(self) -> Dict[str, Tensor]:
         """Compute the distill losses and add the statistics to log."""
         losses = super().compute_distill_losses()
+        agreement = None
         for name, loss in self.distill_losses.items():
             prefix = name.replace('loss', '').strip('_') or 'w2s'
             for stat, value in getattr(loss, 'last_stats', {}).items():
-                if stat != 'agreement':
+                if stat == 'agreement':
+                    agreement = value  # the losses' argmaxes: no new pass
+                else:
                     losses[f'{prefix}_{stat}'] = value
-        with torch.no_grad():
-            losses['agreement'] = (self.get_logits(True).argmax(
-                1) == self.get_logits(False).argmax(1)).float().mean()
+        if agreement is None:
+            with torch.no_grad():
+                labels_S = self.get_logits(True).argmax(1)
+                labels_T = self.get_logits(False).argmax(1)
+                agreement = (labels_S == labels_T).float().mean()
+        losses['agreement'] = agreement
         return losses

@@ -57,7 +57,9 @@ class BaseConfidenceLoss(nn.Module):
             student's own predictions, set by a schedule hook during
             training. Defaults to 1.0.
         last_stats (dict[str, Tensor]): Detached statistics of the last
-            forward (for logging; reading them does not synchronise).
+            forward (for logging; reading them does not synchronise),
+            among them ``agreement``, the fraction of samples whose student
+            and teacher argmaxes agree.
     """
 
     def __init__(self, loss_weight: float = 1.0) -> None:

@@ -80,18 +80,23 @@ class LogConfLoss(BaseConfidenceLoss):
         log_probs_S = F.log_softmax(preds_S, dim=1)
         probs_T = F.softmax(preds_T, dim=1)
         with torch.no_grad():
+            labels_S = log_probs_S.argmax(dim=1)
+            labels_T = preds_T.argmax(dim=1)
+            stats = dict(agreement=(labels_S == labels_T).float().mean())
             if preds_S.shape[1] == 2:
                 hard_labels = balanced_binary_labels(log_probs_S.exp(),
                                                      probs_T)
+                stats['hardened_agreement'] = (
+                    hard_labels == labels_T).float().mean()
             else:
-                hard_labels = log_probs_S.argmax(dim=1)
+                hard_labels = labels_S
 
         alpha = self.warmup_factor * self.alpha
         teacher_term = (1 - alpha) * -(probs_T * log_probs_S).sum(1).mean()
         self_term = alpha * hard_label_ce(log_probs_S, hard_labels).mean()
         self.record_stats(
             alpha=preds_S.new_full((), alpha),
-            agreement=(hard_labels == preds_T.argmax(dim=1)).float().mean(),
             teacher_term=teacher_term,
-            self_term=self_term)
+            self_term=self_term,
+            **stats)
         return self.loss_weight * (teacher_term + self_term)

@@ -28,9 +28,14 @@ def test_distill_loss_uses_the_class_logits_of_any_head(head_name):
 
     # the same train-mode forward (BatchNorm on batch statistics)
     with torch.no_grad():
-        expected = AdaptConfLoss(threshold=0.5)(logits_of(
-            algorithm.student, inputs), logits_of(algorithm.teacher, inputs))
+        student_logits = logits_of(algorithm.student, inputs)
+        teacher_logits = logits_of(algorithm.teacher, inputs)
+        expected = AdaptConfLoss(threshold=0.5)(student_logits,
+                                                teacher_logits)
     torch.testing.assert_close(losses['distill.loss_w2s'], expected)
+    torch.testing.assert_close(
+        losses['distill.agreement'],
+        (student_logits.argmax(1) == teacher_logits.argmax(1)).float().mean())
     assert 'student.loss' in losses
     for key in ('distill.w2s_beta', 'distill.agreement', 'teacher_acc'):
         assert key in losses and 'loss' not in key

@@ -46,7 +46,7 @@ def test_binary_hard_labels_follow_the_teacher_class_balance():
     loss_fn = LogConfLoss(alpha=1.0)
     loss_fn(z_s, z_t)
     balance = torch.softmax(z_t, 1)[:, 1].mean()
-    # the agreement is the fraction of hardened labels equal to the teacher's
-    # argmax (class 0 for every sample here)
-    hardened_class_1 = 1 - loss_fn.last_stats['agreement']
+    # the hardened agreement is the fraction of hardened labels equal to the
+    # teacher's argmax (class 0 for every sample here)
+    hardened_class_1 = 1 - loss_fn.last_stats['hardened_agreement']
     assert abs(hardened_class_1 - balance) <= 0.02
