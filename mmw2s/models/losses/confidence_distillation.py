@@ -44,7 +44,10 @@ class ConfidenceDistillation(torch.autograd.Function):
         with torch.autocast(preds_S.device.type, enabled=False):
             scaled_T = _scaled(preds_T, tau)
             log_probs_S_tau = F.log_softmax(_scaled(preds_S, tau), dim=1)
-            log_probs_T_tau = F.log_softmax(scaled_T, dim=1)
+            # a masked teacher class (logit -inf) has p_t = 0 and
+            # log p_t = -inf; clamping makes its KD term 0 * finite = 0
+            log_probs_T_tau = F.log_softmax(
+                scaled_T, dim=1).clamp_min_(torch.finfo(preds_T.dtype).min)
             probs_T = F.softmax(scaled_T, dim=1)
             log_probs_S = log_probs_S_tau if tau == 1.0 else F.log_softmax(
                 preds_S, dim=1)

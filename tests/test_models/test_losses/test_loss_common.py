@@ -113,3 +113,19 @@ def test_autocast_does_not_lower_the_precision(make_loss):
         loss = make_loss()(z_s, z_t)
     assert loss.dtype == torch.float32
     torch.testing.assert_close(loss, expected)
+
+
+@pytest.mark.parametrize('make_loss', LOSSES[:3])
+def test_masked_teacher_class_adds_nothing(make_loss):
+    """A teacher logit of -inf (a masked class) has p_t = 0: its KD term is
+    0, not 0 * (-inf) = NaN, and the loss equals the loss with that class's
+    teacher logit pushed far down."""
+    torch.manual_seed(3)
+    z_s = torch.randn(8, 3, requires_grad=True)
+    z_t = torch.tensor([[0.0, 1.0, float('-inf')]]).repeat(8, 1)
+    loss = make_loss()(z_s, z_t)
+    loss.backward()
+    assert torch.isfinite(loss) and torch.isfinite(z_s.grad).all()
+    far = z_t.clone()
+    far[:, 2] = -1e4
+    assert loss.item() == pytest.approx(make_loss()(z_s, far).item(), 1e-5)
