@@ -23,15 +23,19 @@ def write_fashion_like(root: str,
                        num_train: int = 240,
                        num_test: int = 120,
                        gzipped: bool = True,
-                       seed: int = 0) -> str:
+                       seed: int = 0,
+                       sorted_by_class: bool = False) -> str:
     """Learnable 28x28 images of 10 classes (each class brightens its own
-    band of rows), written as the four Fashion-MNIST IDX files."""
+    band of rows), written as the four Fashion-MNIST IDX files; with
+    ``sorted_by_class`` the training labels are stored in class order."""
     os.makedirs(root, exist_ok=True)
     rng = np.random.default_rng(seed)
     suffix = '.gz' if gzipped else ''
     for prefix, count in (('train', num_train), ('t10k', num_test)):
         labels = np.arange(count) % 10
         rng.shuffle(labels)
+        if sorted_by_class and prefix == 'train':
+            labels.sort()
         images = rng.integers(0, 60, size=(count, 28, 28))
         for index, label in enumerate(labels):
             images[index, 2 + 2 * label:4 + 2 * label, :] += 180

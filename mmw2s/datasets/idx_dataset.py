@@ -21,7 +21,7 @@ SPLIT_FILES = {
     'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
     'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
 }
-SUBSETS = ('A', 'B')
+SUBSETS = ('A', 'B', 'train', 'val')
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -64,23 +64,35 @@ def find_idx_file(data_root: str, name: str, install_hint: str) -> str:
         f'{osp.join(data_root, name)}[.gz] not found. {install_hint}')
 
 
-def subset_indices(num_samples: int, subset: str, seed: int,
-                   max_samples: Optional[int]) -> np.ndarray:
-    """Indices of one of two disjoint, seeded halves of a dataset.
+def subset_indices(num_samples: int,
+                   subset: str,
+                   seed: int,
+                   max_samples: Optional[int],
+                   val_samples: int = 0) -> np.ndarray:
+    """Indices of a seeded part of a dataset.
+
+    A seeded permutation of the samples is cut into a validation part (its
+    first ``val_samples``) and the rest, which is cut into two halves.
 
     Args:
         num_samples (int): Size of the whole split.
-        subset (str): ``'A'`` (first half of a seeded permutation) or
-            ``'B'`` (second half).
+        subset (str): ``'val'`` (the validation part), ``'train'`` (the
+            rest), ``'A'`` (first half of the rest) or ``'B'`` (second half).
         seed (int): Seed of the permutation.
-        max_samples (int, optional): Keep at most this many of the half.
+        max_samples (int, optional): Keep at most this many of the part.
+        val_samples (int): Size of the validation part. Defaults to 0.
 
     Returns:
         np.ndarray: Sorted indices.
     """
+    if not 0 <= val_samples < num_samples:
+        raise ValueError(f'val_samples must be in [0, {num_samples}) for '
+                         f'{num_samples} samples, got {val_samples}.')
     permutation = np.random.default_rng(seed).permutation(num_samples)
-    half = num_samples // 2
-    chosen = permutation[:half] if subset == 'A' else permutation[half:]
+    validation, rest = permutation[:val_samples], permutation[val_samples:]
+    half = len(rest) // 2
+    chosen = dict(
+        val=validation, train=rest, A=rest[:half], B=rest[half:])[subset]
     return np.sort(chosen[:max_samples])
 
 
@@ -94,17 +106,25 @@ class IDXDataset(BaseDataset):
     ``t10k-labels-idx1-ubyte`` (each possibly with ``.gz``). Samples carry
     ``img`` (H, W) uint8 and ``gt_label``.
 
-    For weak-to-strong experiments the training split can be cut into two
-    disjoint, seeded halves: ``subset='A'`` and ``subset='B'``.
+    For weak-to-strong experiments the training split can be cut, by a
+    seeded permutation, into a validation part of ``val_samples`` images
+    (``subset='val'``) and the rest (``subset='train'``), itself cut into two
+    disjoint halves (``subset='A'`` and ``subset='B'``).
 
     Args:
         data_root (str): Directory of the IDX files.
         split (str): ``'train'`` or ``'test'``. Defaults to ``'train'``.
-        subset (str, optional): ``'A'`` or ``'B'``: one half of the split.
-            Defaults to None (the whole split).
-        subset_seed (int): Seed of the halves. Defaults to 0.
+        subset (str, optional): ``'val'``, ``'train'``, ``'A'`` or ``'B'``
+            (see above). Defaults to None (the whole split).
+        subset_seed (int): Seed of the permutation. Defaults to 0.
+        val_samples (int): Images held out for validation when ``subset``
+            is given. Defaults to 0.
         max_samples (int, optional): Keep only this many samples (of the
-            subset, if any), for fast runs. Defaults to None.
+            subset, if any), drawn at random with ``subset_seed`` (files may
+            be sorted by class), for fast runs. Defaults to None.
+        labelled (bool): Read the labels file. With False the labels file
+            is never opened and samples carry only ``img`` (self-supervised
+            pre-training). Defaults to True.
         install_hint (str): Added to the error when a file is missing.
         **kwargs: Other arguments of mmpretrain's ``BaseDataset``, e.g.
             ``classes`` and ``pipeline``.
@@ -115,45 +135,61 @@ class IDXDataset(BaseDataset):
                  split: str = 'train',
                  subset: Optional[str] = None,
                  subset_seed: int = 0,
+                 val_samples: int = 0,
                  max_samples: Optional[int] = None,
+                 labelled: bool = True,
                  install_hint: str = '',
                  **kwargs) -> None:
         if split not in SPLIT_FILES:
             raise ValueError(f'split must be one of {tuple(SPLIT_FILES)}, '
                              f'got {split!r}.')
         if subset not in (None, *SUBSETS):
-            raise ValueError(f"subset must be None, 'A' or 'B', got "
-                             f'{subset!r}.')
+            raise ValueError(f'subset must be None or one of {SUBSETS}, '
+                             f'got {subset!r}.')
         if max_samples is not None and max_samples < 1:
             raise ValueError(f'max_samples must be >= 1, got {max_samples}.')
         self.split = split
         self.subset = subset
         self.subset_seed = subset_seed
+        self.val_samples = val_samples
         self.max_samples = max_samples
+        self.labelled = labelled
         self.install_hint = install_hint
         super().__init__(ann_file='', data_root=data_root, **kwargs)
 
     def load_data_list(self) -> List[dict]:
-        """Read the images and labels of the split (and subset)."""
+        """Read the images (and, if ``labelled``, the labels) of the split
+        and subset."""
         image_name, label_name = SPLIT_FILES[self.split]
         images = read_idx(
             find_idx_file(self.data_root, image_name, self.install_hint))
-        labels = read_idx(
-            find_idx_file(self.data_root, label_name, self.install_hint))
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            raise ValueError(
-                f'IDX files in {self.data_root} do not pair up: images '
-                f'{images.shape}, labels {labels.shape}; expected (N, H, W) '
-                'and (N, ).')
+        if images.ndim != 3:
+            raise ValueError(f'{image_name} in {self.data_root} holds shape '
+                             f'{images.shape}; expected (N, H, W).')
         if self.subset is not None:
             indices = subset_indices(
-                len(images), self.subset, self.subset_seed, self.max_samples)
+                len(images), self.subset, self.subset_seed, self.max_samples,
+                self.val_samples)
+        elif self.max_samples is not None:
+            # a seeded draw, not the first images: files may be sorted
+            permutation = np.random.default_rng(self.subset_seed).permutation(
+                len(images))
+            indices = np.sort(permutation[:self.max_samples])
         else:
-            indices = np.arange(len(images))[:self.max_samples]
+            indices = np.arange(len(images))
         if len(indices) == 0:
             raise ValueError(
                 f'No samples in {self.data_root} '
                 f'(split={self.split!r}, subset={self.subset!r}).')
+        if not self.labelled:
+            return [dict(img=images[index]) for index in indices]
+        labels = read_idx(
+            find_idx_file(self.data_root, label_name, self.install_hint))
+        if labels.ndim != 1 or len(images) != len(labels):
+            raise ValueError(
+                f'IDX files in {self.data_root} do not pair up: images '
+                f'{images.shape}, labels {labels.shape}; expected (N, H, W) '
+                'and (N, ).')
         num_classes = len(self.CLASSES) if self.CLASSES else None
         if num_classes is not None and int(labels.max()) >= num_classes:
             raise ValueError(

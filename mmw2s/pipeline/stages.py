@@ -1,81 +1,100 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Configs of the stages of the weak-to-strong protocol (Burns et al.,
-2023), built from a pipeline config such as
-``configs/pipeline/w2s_lenet5_resnet18-c16_fashion-mnist.py``."""
+"""Runner configs of the pipeline's stages, built from a pipeline config
+such as ``configs/pipeline/w2s_fashion-mnist.py``.
+
+A *training stage* trains one model of ``plan.models`` on a part of the
+training images and is tested once, at its end. Its fields:
+
+- ``model`` (str): a key of ``plan.models``;
+- ``train`` (str): ``'train'`` (all training images but the validation
+  part), ``'A'`` or ``'B'`` (its halves); ``samples`` (int, optional) keeps
+  at most that many of them; ``epochs`` (int);
+- ``init`` (str, optional): ``'pretrain'`` starts the backbone from the
+  self-supervised pre-training;
+- ``noise`` (dict, optional): arguments of ``NoisyLabelDataset``;
+- ``teacher`` (str, optional): the stage whose model supervises this one,
+  with ``loss`` (a distillation loss) and ``warmup`` (``WarmupFactorHook``);
+  ``ground_truth`` (bool) adds the labels' cross-entropy (default True).
+"""
 import copy
 import math
 import os.path as osp
-from typing import Dict, Optional
+from typing import Optional
 
-from mmengine.config import Config
+from mmengine.config import Config, ConfigDict
 
-WEAK_LOGITS_FILE = 'weak_logits.pth'
+from .plan import EvalSpec
+
+TEST_BATCH = 256
 
 
-def _dataset(plan: Config, split: str, subset: Optional[str], seed: int,
-             full: bool) -> dict:
+def dataset_cfg(plan: Config,
+                part: Optional[str],
+                split: str,
+                seed: int,
+                pipeline: list,
+                samples: Optional[int] = None,
+                labelled: bool = True) -> dict:
+    """An IDX dataset config of ``part`` of ``split`` (see ``IDXDataset``)."""
     data = plan.data
-    samples = None
-    if subset is not None and not full:
-        samples = data.weak_samples if subset == 'A' else data.strong_samples
     return dict(
         type=data.type,
         data_root=data.data_root,
         split=split,
-        subset=subset,
+        subset=part,
         subset_seed=seed,
+        val_samples=data.get('val_samples', 0) if part else 0,
         max_samples=samples,
-        pipeline=copy.deepcopy(plan.image_pipeline))
+        labelled=labelled,
+        pipeline=copy.deepcopy(pipeline))
 
 
-def num_samples(plan: Config,
-                subset: str,
-                full: bool,
-                split_size: int = 60000) -> int:
-    """How many training samples a stage on ``subset`` reads."""
-    half = split_size // 2
-    if full:
-        return half
-    return min(
-        half,
-        plan.data.weak_samples if subset == 'A' else plan.data.strong_samples)
+def eval_dataset_cfg(plan: Config, evaluation: EvalSpec, seed: int) -> dict:
+    """The dataset a stage is tested on: the validation part of the
+    training images, or the test split (a seeded draw of ``samples``)."""
+    if evaluation.split == 'val':
+        return dataset_cfg(plan, 'val', 'train', seed, plan.test_pipeline)
+    return dataset_cfg(plan, None, 'test', seed, plan.test_pipeline,
+                       evaluation.samples)
 
 
-def iterations(plan: Config, subset: str, epochs: int, full: bool) -> int:
-    """Training iterations of a stage (for progress and ETA)."""
-    return math.ceil(
-        num_samples(plan, subset, full) / plan.batch_size) * epochs
-
-
-def _common(plan: Config, work_dir: str, name: str, seed: int, epochs: int,
-            full: bool) -> dict:
-    """Everything a training stage shares: schedule, test set, hooks."""
+def _runtime(work_dir: str,
+             name: str,
+             seed: int,
+             epochs: int,
+             warmup_epochs: int = 0) -> dict:
+    """Schedule, hooks and environment shared by every stage."""
+    schedule = [
+        dict(
+            type='CosineAnnealingLR',
+            by_epoch=True,
+            begin=warmup_epochs,
+            end=epochs,
+            T_max=epochs - warmup_epochs,
+            convert_to_iter_based=True)
+    ]
+    if warmup_epochs:
+        schedule.insert(
+            0,
+            dict(
+                type='LinearLR',
+                start_factor=1e-3,
+                by_epoch=True,
+                begin=0,
+                end=warmup_epochs,
+                convert_to_iter_based=True))
     return dict(
         default_scope='mmpretrain',
         custom_imports=dict(imports=['mmw2s'], allow_failed_imports=False),
         work_dir=work_dir,
         experiment_name=f'{name}_seed{seed}',
-        optim_wrapper=copy.deepcopy(plan.optim_wrapper),
-        param_scheduler=[
-            dict(
-                type='CosineAnnealingLR',
-                by_epoch=True,
-                begin=0,
-                end=epochs,
-                T_max=epochs,
-                convert_to_iter_based=True)
-        ],
-        train_cfg=dict(by_epoch=True, max_epochs=epochs, val_interval=1),
-        test_dataloader=dict(
-            batch_size=256,
-            num_workers=0,
-            dataset=_dataset(plan, 'test', None, seed, full),
-            sampler=dict(type='DefaultSampler', shuffle=False)),
-        test_evaluator=dict(type='Accuracy', topk=(1, )),
-        test_cfg=dict(),
+        param_scheduler=schedule,
+        train_cfg=dict(by_epoch=True, max_epochs=epochs),
         default_hooks=dict(
             timer=dict(type='IterTimerHook'),
-            logger=dict(type='LoggerHook', interval=20),
+            # the last iteration of each epoch is logged too, so the curves
+            # of short runs have a point an epoch at least
+            logger=dict(type='LoggerHook', interval=20, ignore_last=False),
             param_scheduler=dict(type='ParamSchedulerHook'),
             checkpoint=dict(
                 type='CheckpointHook', interval=1, max_keep_ckpts=1),
@@ -95,108 +114,118 @@ def _common(plan: Config, work_dir: str, name: str, seed: int, epochs: int,
         load_from=None)
 
 
-def _train_loader(plan: Config, dataset: dict) -> dict:
+def _loader(batch_size: int, dataset: dict, shuffle: bool) -> dict:
     return dict(
-        batch_size=plan.batch_size,
+        batch_size=batch_size,
         num_workers=0,
         dataset=dataset,
-        sampler=dict(type='DefaultSampler', shuffle=True))
+        sampler=dict(type='DefaultSampler', shuffle=shuffle))
 
 
-def classifier_stage(plan: Config, model_key: str, subset: str, seed: int,
-                     epochs: int, work_dir: str, full: bool) -> Config:
-    """Train ``plan[model_key]`` on ``subset`` with ground truth.
-
-    Args:
-        plan (Config): The pipeline config.
-        model_key (str): ``'weak_model'`` or ``'strong_model'``.
-        subset (str): ``'A'`` or ``'B'``.
-        seed (int): Seed of the run and of the split.
-        epochs (int): Training epochs.
-        work_dir (str): The stage's directory.
-        full (bool): Use the whole halves.
-
-    Returns:
-        Config: A runner config.
-    """
-    cfg = _common(plan, work_dir, model_key, seed, epochs, full)
-    model = copy.deepcopy(plan[model_key])
-    model['data_preprocessor'] = copy.deepcopy(plan.data_preprocessor)
+def pretrain_cfg(plan: Config, work_dir: str) -> Config:
+    """MAE (or any mmpretrain self-supervised algorithm) on every training
+    image, with the labels file never opened."""
+    spec = plan.pretrain
+    cfg = _runtime(work_dir, 'pretrain', spec.seed, spec.epochs,
+                   spec.get('warmup_epochs', 0))
+    model = copy.deepcopy(spec.model)
+    model['data_preprocessor'] = copy.deepcopy(spec.data_preprocessor)
+    loader = _loader(
+        spec.batch_size,
+        dataset_cfg(
+            plan, None, 'train', spec.seed, spec.pipeline, labelled=False),
+        shuffle=True)
+    # the self-supervised data preprocessor takes stacked tensors
+    loader['collate_fn'] = dict(type='default_collate')
     cfg.update(
         model=model,
-        train_dataloader=_train_loader(
-            plan, _dataset(plan, 'train', subset, seed, full)))
+        optim_wrapper=copy.deepcopy(spec.optim_wrapper),
+        train_dataloader=loader)
     return Config(cfg)
 
 
-def student_stage(plan: Config,
-                  method: Dict,
-                  seed: int,
-                  epochs: int,
-                  work_dir: str,
-                  weak_logits_file: str,
-                  full: bool,
-                  ground_truth: bool = False) -> Config:
-    """Train the strong model on half B from offline weak logits.
+def training_cfg(plan: Config,
+                 stage: ConfigDict,
+                 seed: int,
+                 work_dir: str,
+                 evaluation: EvalSpec,
+                 pretrained: Optional[str] = None,
+                 teacher_ckpt: Optional[str] = None,
+                 teacher_stage: Optional[ConfigDict] = None) -> Config:
+    """The runner config of a training stage (see the module's doc).
 
     Args:
         plan (Config): The pipeline config.
-        method (dict): ``loss`` config and optional ``warmup`` of
-            ``WarmupFactorHook``.
-        seed (int): Seed of the run and of the split.
-        epochs (int): Training epochs.
+        stage (ConfigDict): The stage, as resolved by
+            :func:`mmw2s.pipeline.plan.resolve_stage`.
+        seed (int): Seed of the run and of the data split.
         work_dir (str): The stage's directory.
-        weak_logits_file (str): Weak logits of half B.
-        full (bool): Use the whole halves.
-        ground_truth (bool): Also train on the ground truth (the paper's
-            setting). Defaults to False (weak supervision only).
+        evaluation (EvalSpec): What it is tested on.
+        pretrained (str, optional): Backbone checkpoint when ``stage.init``
+            is ``'pretrain'``.
+        teacher_ckpt (str, optional): The teacher stage's checkpoint.
+        teacher_stage (ConfigDict, optional): The teacher stage.
 
     Returns:
         Config: A runner config.
     """
-    cfg = _common(plan, work_dir, 'student', seed, epochs, full)
-    dataset = _dataset(plan, 'train', 'B', seed, full)
-    dataset['pipeline'][-1] = dict(
-        dataset['pipeline'][-1], algorithm_keys=['weak_logits'])
-    loss_name = 'loss_kd' if method['loss']['type'] == 'KLDivergence' \
-        else 'loss_w2s'
-    cfg.update(
-        model=dict(
+    recipe = plan.models[stage.model]
+    cfg = _runtime(work_dir, stage.name, seed, stage.epochs,
+                   stage.get('warmup_epochs', 0))
+    train_set = dataset_cfg(plan, stage.train, 'train', seed,
+                            plan.train_pipeline, stage.get('samples'))
+    if stage.get('noise'):
+        train_set = dict(
+            type='NoisyLabelDataset',
+            dataset=train_set,
+            seed=seed,
+            **stage.noise)
+    student = copy.deepcopy(recipe.model)
+    if stage.get('init') == 'pretrain':
+        student['backbone']['init_cfg'] = dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+    if stage.get('teacher'):
+        teacher = copy.deepcopy(plan.models[teacher_stage.model].model)
+        model = dict(
             _scope_='mmrazor',
             type='WeakToStrongDistill',
             data_preprocessor=dict(
                 copy.deepcopy(plan.data_preprocessor),
                 type='mmpretrain.ClsDataPreprocessor'),
-            architecture=dict(
-                copy.deepcopy(plan.strong_model), _scope_='mmpretrain'),
-            teacher=None,
-            calculate_student_loss=ground_truth,
+            architecture=dict(student, _scope_='mmpretrain'),
+            teacher=dict(teacher, _scope_='mmpretrain'),
+            teacher_ckpt=teacher_ckpt,
+            teacher_ckpt_prefix='architecture.'
+            if teacher_stage.get('teacher') else None,
+            calculate_student_loss=stage.get('ground_truth', True),
             distiller=dict(
                 type='WeakToStrongDistiller',
-                distill_losses={loss_name: copy.deepcopy(method['loss'])})),
-        train_dataloader=_train_loader(
-            plan,
-            dict(
-                type='WeakLabelDataset',
-                dataset=dataset,
-                weak_logits_file=weak_logits_file)))
-    if method.get('warmup'):
+                distill_losses=dict(loss_w2s=copy.deepcopy(stage.loss))))
+    else:
+        model = dict(
+            student, data_preprocessor=copy.deepcopy(plan.data_preprocessor))
+    cfg.update(
+        model=model,
+        optim_wrapper=copy.deepcopy(recipe.optim_wrapper),
+        train_dataloader=_loader(recipe.batch_size, train_set, True),
+        test_dataloader=_loader(TEST_BATCH,
+                                eval_dataset_cfg(plan, evaluation, seed),
+                                False),
+        test_evaluator=dict(type='Accuracy', topk=(1, )),
+        test_cfg=dict())
+    if stage.get('warmup'):
         cfg['custom_hooks'].append(
-            dict(type='mmrazor.WarmupFactorHook', **method['warmup']))
+            dict(type='mmrazor.WarmupFactorHook', **stage.warmup))
     return Config(cfg)
 
 
-def weak_labelling_cfg(plan: Config, seed: int, full: bool) -> Config:
-    """A config whose ``train_dataloader`` reads half B, for
-    :func:`mmw2s.apis.deterministic_dataloader_cfg`."""
-    dataset = _dataset(plan, 'train', 'B', seed, full)
-    return Config(
-        dict(
-            train_dataloader=_train_loader(plan, dataset),
-            test_dataloader=dict(
-                dataset=dict(pipeline=copy.deepcopy(plan.image_pipeline)))))
+def iterations(num_images: int, batch_size: int, epochs: int = 1) -> int:
+    """Iterations of ``epochs`` over ``num_images`` (progress and ETA)."""
+    return math.ceil(num_images / batch_size) * epochs
 
 
-def stage_dir(work_dir: str, seed: int, stage: str) -> str:
-    """Directory of ``stage`` for ``seed``."""
-    return osp.join(work_dir, f'seed_{seed}', stage)
+def stage_dir(work_dir: str, seed: int, setting: str, name: str,
+              key: str) -> str:
+    """Directory of a training stage: named by its settings' key, so a
+    changed option never reuses it."""
+    return osp.join(work_dir, f'seed_{seed}', setting, f'{name}-{key[:10]}')

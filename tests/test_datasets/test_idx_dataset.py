@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import os
 import os.path as osp
 
 import numpy as np
@@ -7,6 +8,7 @@ from idx_helpers import write_fashion_like, write_idx
 
 import mmw2s  # noqa: F401
 from mmw2s.datasets import FashionMNISTIDX, IDXDataset, read_idx
+from mmw2s.datasets.idx_dataset import subset_indices
 
 
 @pytest.mark.parametrize('suffix', ['', '.gz'])
@@ -81,7 +83,7 @@ def test_missing_files_name_the_path_and_the_install_command(tmp_path):
 
 def test_invalid_arguments_and_out_of_range_labels(tmp_path):
     root = write_fashion_like(str(tmp_path))
-    with pytest.raises(ValueError, match="subset must be None, 'A' or 'B'"):
+    with pytest.raises(ValueError, match='subset must be None or one of'):
         FashionMNISTIDX(data_root=root, subset='C')
     with pytest.raises(ValueError, match='split must be one of'):
         FashionMNISTIDX(data_root=root, split='val')
@@ -92,3 +94,43 @@ def test_invalid_arguments_and_out_of_range_labels(tmp_path):
         FashionMNISTIDX(data_root=root)
     assert len(
         IDXDataset(data_root=root, classes=[str(i) for i in range(13)])) == 240
+
+
+def test_validation_part_is_held_out_and_halves_split_the_rest(tmp_path):
+    root = write_fashion_like(str(tmp_path))
+
+    def indices(subset, seed=0, max_samples=None):
+        return subset_indices(240, subset, seed, max_samples, val_samples=40)
+
+    val, rest = indices('val'), indices('train')
+    half_a, half_b = indices('A'), indices('B')
+    assert len(val) == 40 and len(rest) == 200
+    assert not set(val) & set(rest)
+    assert sorted(set(half_a) | set(half_b)) == rest.tolist()
+    assert not set(half_a) & set(half_b)
+    assert indices('val', seed=1).tolist() != val.tolist()
+    # a cut-down part is a seeded random draw in a fixed order (offline
+    # logits rely on the order), not the first images of the file, which
+    # may be sorted by class
+    subset = indices('train', max_samples=50)
+    assert subset.tolist() == indices('train', max_samples=50).tolist()
+    assert subset.tolist() == sorted(subset.tolist())
+    assert set(subset) < set(rest) and subset.tolist() != rest[:50].tolist()
+    dataset = FashionMNISTIDX(
+        data_root=root, subset='val', subset_seed=0, val_samples=40)
+    labels = read_idx(osp.join(root, 'train-labels-idx1-ubyte.gz'))
+    assert [dataset.get_data_info(i)['gt_label']
+            for i in range(len(dataset))] == labels[val].tolist()
+    with pytest.raises(ValueError, match='val_samples must be in'):
+        subset_indices(240, 'val', 0, None, val_samples=240)
+
+
+def test_unlabelled_dataset_never_opens_the_labels_file(tmp_path):
+    root = write_fashion_like(str(tmp_path))
+    os.remove(osp.join(root, 'train-labels-idx1-ubyte.gz'))
+    dataset = FashionMNISTIDX(data_root=root, labelled=False)
+    assert len(dataset) == 240
+    assert set(dataset.get_data_info(0)) >= {'img'}
+    assert 'gt_label' not in dataset.get_data_info(0)
+    with pytest.raises(FileNotFoundError, match='train-labels-idx1-ubyte'):
+        FashionMNISTIDX(data_root=root)

@@ -1,74 +1,146 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""A miniature run of the main job on generated IDX files."""
+"""A miniature run of the main job on generated IDX files whose training
+labels are stored sorted by class and whose test split is not 10,000."""
 import json
+import os
 import os.path as osp
 import re
+import subprocess
 
 import pytest
 from conftest import REPO_ROOT, python_tool, run_tool
 from idx_helpers import write_fashion_like
 from PIL import Image
 
-CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline',
-                  'w2s_lenet5_resnet18-c16_fashion-mnist.py')
+from mmw2s.pipeline.plan import file_sha256
+
+CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
 MINIATURE = [
-    '--cfg-options', 'data.weak_samples=60', 'data.strong_samples=80',
-    'weak_epochs=1', 'strong_epochs=1', 'batch_size=20'
+    '--suite', 'transfer', 'weak_only', '--test-samples', '40',
+    '--cfg-options', 'data.val_samples=50',
+    'models.vit.model.backbone.arch.num_layers=1',
+    'pretrain.model.backbone.arch.num_layers=1', 'pretrain.epochs=1',
+    'pretrain.warmup_epochs=0', 'pretrain.batch_size=50',
+    'settings.transfer.defaults.epochs=1',
+    'settings.transfer.stages.weak.epochs=1',
+    'settings.weak_only.defaults.epochs=1',
+    'settings.weak_only.stages.weak.epochs=1'
 ]
-RUNS = ('weak', 'ceiling', 'kd', 'augconf', 'adaptconf', 'logconf')
+TRANSFER = ('weak', 'finetune', 'kd', 'augconf', 'adaptconf',
+            'strong_to_strong')
+WEAK_ONLY = ('weak', 'ceiling', 'kd', 'augconf', 'adaptconf', 'logconf')
+
+
+def _stage_lines(stdout, outcome):
+    return set(re.findall(rf'{outcome}: seed 0 (\S+) ->', stdout))
 
 
 @pytest.fixture(scope='module')
 def miniature_run(tmp_path_factory):
-    data_root = write_fashion_like(str(tmp_path_factory.mktemp('idx')))
+    data_root = write_fashion_like(
+        str(tmp_path_factory.mktemp('idx')),
+        num_train=300,
+        num_test=70,
+        sorted_by_class=True)
     work_dir = str(tmp_path_factory.mktemp('pipeline'))
     command = python_tool('w2s_pipeline.py') + [
         CONFIG, '--work-dir', work_dir, '--data-root', data_root
     ] + MINIATURE
-    result = run_tool(command, cwd=REPO_ROOT)
-    return work_dir, data_root, command, result.stdout
+    first = run_tool(command, cwd=REPO_ROOT)
+    return work_dir, data_root, command, first.stdout
 
 
-def test_report_lists_every_run_with_sane_numbers(miniature_run):
-    work_dir, _, _, stdout = miniature_run
+def _result(work_dir, setting, stage):
+    [path] = [
+        osp.join(root, 'result.json')
+        for root, _, files in os.walk(osp.join(work_dir, 'seed_0', setting)) if
+        'result.json' in files and osp.basename(root).startswith(f'{stage}-')
+    ]
+    with open(path) as file:
+        return json.load(file)
+
+
+def test_report_sizes_and_names_come_from_the_data(miniature_run):
+    work_dir, data_root, _, stdout = miniature_run
     report = open(osp.join(work_dir, 'report.md')).read()
-    results = {}
-    for run in RUNS:
-        row = re.search(rf'^\| {run} \| ([\d.]+) \| (\S+) \|$', report,
-                        re.MULTILINE)
-        assert row, f'no row for {run}'
-        accuracy = float(row.group(1))
-        assert 0.0 <= accuracy <= 100.0
-        saved = json.load(
-            open(osp.join(work_dir, 'seed_0', run, 'result.json')))
-        assert accuracy == pytest.approx(saved['accuracy'], abs=0.005)
-        results[run] = (accuracy, row.group(2))
-    weak, ceiling = results['weak'][0], results['ceiling'][0]
-    for run in RUNS[2:]:
-        expected = (results[run][0] - weak) / (ceiling - weak)
-        assert float(results[run][1]) == pytest.approx(expected, abs=0.01)
-    assert '| weak |' in stdout
-    for picture in ('accuracy.png', 'curves.png'):
-        with Image.open(osp.join(work_dir, picture)) as image:
+    # 300 training images, 50 held out: 250 to train on (10,000 asked),
+    # halves of 125; a 70-image test split
+    for stage in TRANSFER:
+        row = re.search(rf'^\| {stage} \| [^|]* \| ([\d,]+) \| ([\d.]+) \|',
+                        report, re.MULTILINE)
+        assert row, f'no row for {stage}'
+        assert row.group(1) == ('250')
+        assert float(row.group(2)) == pytest.approx(
+            _result(work_dir, 'transfer', stage)['accuracy'], abs=0.005)
+    assert re.search(r'^\| ceiling \| [^|]* \| 125 \|', report, re.MULTILINE)
+    assert 'a seeded random subset of 40 images of the test split' in report
+    assert _result(work_dir, 'transfer', 'weak')['test_images'] == 40
+    assert 'asked for 10,000 training images; the data has 250' in report
+    assert '10 classes: T-shirt/top, Trouser, Pullover' in report
+    assert '50 training images are held out' in report
+    assert '10,000' not in report.replace('asked for 10,000', '')
+    for line in ('start seed 0 transfer/weak', 'done in'):
+        assert line in stdout
+    for name in ('accuracy.png', 'curves.png'):
+        with Image.open(osp.join(work_dir, name)) as image:
             assert image.size[0] > 300
 
 
-def test_rerun_skips_finished_stages(miniature_run):
-    work_dir, _, command, _ = miniature_run
-    result_file = osp.join(work_dir, 'seed_0', 'kd', 'result.json')
-    before = open(result_file).read()
-    checkpoints = osp.join(work_dir, 'seed_0', 'kd', 'last_checkpoint')
-    modified = osp.getmtime(checkpoints)
-    run_tool(command, cwd=REPO_ROOT)
-    assert open(result_file).read() == before
-    assert osp.getmtime(checkpoints) == modified
+def test_pgr_is_reported_only_where_the_gap_is_positive(miniature_run):
+    work_dir, _, _, _ = miniature_run
+    report = open(osp.join(work_dir, 'report.md')).read()
+    weak = _result(work_dir, 'weak_only', 'weak')['accuracy']
+    ceiling = _result(work_dir, 'weak_only', 'ceiling')['accuracy']
+    row = re.search(r'^\| adaptconf \| strong, AdaptConf[^\n]*\| (\S+) \|$',
+                    report, re.MULTILINE)
+    if ceiling > weak:
+        student = _result(work_dir, 'weak_only', 'adaptconf')['accuracy']
+        assert float(row.group(1)) == pytest.approx(
+            (student - weak) / (ceiling - weak), abs=0.005)
+    else:
+        assert row.group(1) == 'undefined'
+        assert 'PGR is not reported: no PGR: the ceiling' in report
 
 
-def test_weak_labels_were_written_for_half_b(miniature_run):
-    import torch
-    work_dir = miniature_run[0]
-    logits = torch.load(
-        osp.join(work_dir, 'seed_0', 'weak_labels', 'weak_logits.pth'),
-        weights_only=True)['weak_logits']
-    assert logits.shape == (80, 10)
-    assert torch.isfinite(logits).all()
+def test_rerun_reuses_only_stages_with_the_same_settings(miniature_run):
+    work_dir, _, command, first = miniature_run
+    assert _stage_lines(first, 'done in [\\d.]+ min') == {
+        f'{s}/{r}'
+        for s, runs in (('transfer', TRANSFER), ('weak_only', WEAK_ONLY))
+        for r in runs
+    }
+    same = run_tool(command, cwd=REPO_ROOT).stdout
+    assert not _stage_lines(same, 'done in [\\d.]+ min')
+    assert 'reused (same settings): pretrain' in same
+    changed = run_tool(
+        command[:-len(MINIATURE)] + MINIATURE[:2] + MINIATURE[3:] +
+        ['settings.transfer.stages.adaptconf.loss.threshold=4.0'],
+        cwd=REPO_ROOT).stdout
+    assert _stage_lines(changed,
+                        'done in [\\d.]+ min') == {'transfer/adaptconf'}
+
+
+def test_pretraining_never_reads_labels_and_checks_its_checkpoint(tmp_path):
+    data_root = write_fashion_like(str(tmp_path / 'idx'), num_train=100)
+    for name in os.listdir(data_root):
+        if 'labels' in name:
+            os.remove(osp.join(data_root, name))
+    command = python_tool('w2s_pipeline.py') + [
+        CONFIG, '--work-dir',
+        str(tmp_path / 'work'), '--data-root', data_root, '--pretrain-only',
+        '--cfg-options', 'pretrain.epochs=1', 'pretrain.warmup_epochs=0',
+        'pretrain.batch_size=50', 'pretrain.model.backbone.arch.num_layers=1'
+    ]
+    stdout = run_tool(command, cwd=REPO_ROOT).stdout
+    [backbone] = re.findall(r'Pre-trained backbone: (\S+)', stdout)
+    record = json.load(open(osp.splitext(backbone)[0] + '.json'))
+    assert record['settings']['recipe']['epochs'] == 1
+    assert record['loss_curve'] and record['command'].endswith(
+        'pretrain.model.backbone.arch.num_layers=1')
+    assert file_sha256(backbone) == record['sha256']
+    with open(backbone, 'ab') as file:
+        file.write(b'tampered')
+    damaged = subprocess.run(
+        command, cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+    assert damaged.returncode != 0
+    assert 'does not have the SHA-256 its record states' in damaged.stderr

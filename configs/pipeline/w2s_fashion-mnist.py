@@ -1,0 +1,167 @@
+# The main job: the settings of "Vision Superalignment" (Guo et al., arXiv
+# 2402.03749) in miniature, on real Fashion-MNIST.
+#
+#   python tools/w2s_pipeline.py configs/pipeline/w2s_fashion-mnist.py
+#
+# runs the default suite (transfer learning); `--suite all --seeds 0 1 2`
+# runs every setting. Each setting is a table of the report; its stages are
+# ordinary mmengine runs built by mmw2s.pipeline (see its stages.py for the
+# fields of a stage). Hyper-parameters were chosen on the validation part
+# held out from the training images (`--eval-split val`), see the README.
+_base_ = ['./_base_/fashion-mnist.py']
+
+suite = ['transfer']
+
+adaptconf = dict(type='AdaptConfLoss', tau=1.0, threshold=0.5)
+augconf = dict(type='AugConfLoss', tau=1.0, alpha=0.5)
+kd = dict(type='KLDivergence', tau=1.0)
+# the paper warms AugConf's confidence weight up; AdaptConf's beta is not
+augconf_warmup = dict(schedule='epoch', ratio=0.3)
+logconf = dict(type='LogConfLoss', alpha=0.5)
+logconf_warmup = dict(schedule='iter', ratio=0.2)
+# Fashion-MNIST's look-alike classes for asymmetric noise: T-shirt -> shirt,
+# pullover <-> coat, sandal -> sneaker, sneaker -> ankle boot
+fashion_asymmetric = {0: 6, 2: 4, 4: 2, 5: 7, 7: 9}
+
+
+def noisy_setting(title, noise):
+    return dict(
+        title=title,
+        paper='CIFAR-10/100 with synthetic label noise: the weak and the '
+        'strong model both learn from the noisy labels',
+        defaults=dict(train='train', samples=10000, epochs=3, noise=noise),
+        stages=dict(
+            weak=dict(model='lenet5', epochs=2,
+                      title='weak model, noisy labels'),
+            noisy_alone=dict(
+                model='vit', init='pretrain',
+                title='strong (pre-trained), noisy labels alone'),
+            kd=dict(
+                model='vit', init='pretrain', teacher='weak', loss=kd,
+                title='strong, noisy labels + KD from the weak model'),
+            adaptconf=dict(
+                model='vit', init='pretrain', teacher='weak',
+                loss=adaptconf,
+                title='strong, noisy labels + AdaptConf from the weak '
+                'model')),
+        claims=[
+            dict(run='adaptconf', baseline='noisy_alone',
+                 claim='AdaptConf > noisy labels alone'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 claim='AdaptConf >= KD'),
+            dict(run='adaptconf', baseline='weak',
+                 claim='the student beats its weak teacher'),
+        ])
+
+
+settings = dict(
+    transfer=dict(
+        title='Transfer learning',
+        paper='ImageNet: a ResNet-50 supervises an MAE-pre-trained ViT-B '
+        'fine-tuned with the labels',
+        defaults=dict(train='train', samples=10000, epochs=3),
+        stages=dict(
+            weak=dict(model='lenet5', epochs=2,
+                      title='weak model, labels'),
+            finetune=dict(
+                model='vit', init='pretrain',
+                title='strong (pre-trained), fine-tuned with labels alone'),
+            kd=dict(
+                model='vit', init='pretrain', teacher='weak', loss=kd,
+                title='strong, labels + KD from the weak model'),
+            augconf=dict(
+                model='vit', init='pretrain', teacher='weak', loss=augconf,
+                warmup=augconf_warmup,
+                title='strong, labels + AugConf from the weak model'),
+            adaptconf=dict(
+                model='vit', init='pretrain', teacher='weak',
+                loss=adaptconf,
+                title='strong, labels + AdaptConf from the weak model'),
+            strong_to_strong=dict(
+                model='vit', init='pretrain', teacher='finetune',
+                loss=adaptconf,
+                title='strong, labels + AdaptConf from a fine-tuned strong '
+                'model')),
+        claims=[
+            dict(run='adaptconf', baseline='finetune',
+                 claim='AdaptConf > fine-tuning alone'),
+            dict(run='adaptconf', baseline='strong_to_strong',
+                 claim='AdaptConf > strong-to-strong'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 claim='AdaptConf >= KD'),
+            dict(run='adaptconf', baseline='augconf', relation='>=',
+                 claim='AdaptConf >= AugConf'),
+            dict(run='adaptconf', baseline='weak',
+                 claim='the student beats its weak teacher'),
+        ]),
+    kd=dict(
+        title='Knowledge distillation',
+        paper='CIFAR-100: a smaller network trained with the labels '
+        'supervises a larger one trained from scratch with the labels',
+        defaults=dict(train='train', samples=10000, epochs=3),
+        stages=dict(
+            weak=dict(model='lenet5', epochs=2,
+                      title='teacher: smaller network, labels'),
+            scratch=dict(model='resnet18',
+                         title='student from scratch, labels alone'),
+            kd=dict(model='resnet18', teacher='weak', loss=kd,
+                    title='student, labels + KD'),
+            augconf=dict(
+                model='resnet18', teacher='weak', loss=augconf,
+                warmup=augconf_warmup, title='student, labels + AugConf'),
+            adaptconf=dict(
+                model='resnet18', teacher='weak', loss=adaptconf,
+                title='student, labels + AdaptConf')),
+        claims=[
+            dict(run='adaptconf', baseline='scratch',
+                 claim='AdaptConf > labels alone'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 claim='AdaptConf >= KD'),
+            dict(run='adaptconf', baseline='augconf', relation='>=',
+                 claim='AdaptConf >= AugConf'),
+            dict(run='adaptconf', baseline='weak',
+                 claim='the student beats its teacher'),
+        ]),
+    noisy_sym20=noisy_setting(
+        'Noisy labels, symmetric 20%',
+        dict(noise_type='symmetric', noise_rate=0.2)),
+    noisy_asym40=noisy_setting(
+        'Noisy labels, asymmetric 40%',
+        dict(noise_type='asymmetric', noise_rate=0.4,
+             asymmetric_map=fashion_asymmetric)),
+    weak_only=dict(
+        title='Weak supervision only (Burns et al.)',
+        paper='not in the paper: the protocol of Burns et al., where the '
+        'strong model never sees a label; PGR = (student - weak) / '
+        '(ceiling - weak)',
+        defaults=dict(
+            model='vit', init='pretrain', train='B', samples=10000,
+            epochs=3, ground_truth=False),
+        stages=dict(
+            weak=dict(model='lenet5', init=None, train='A', epochs=2,
+                      ground_truth=True,
+                      title='weak model, labels of half A'),
+            ceiling=dict(
+                ground_truth=True,
+                title='strong ceiling: pre-trained, labels of half B'),
+            kd=dict(teacher='weak', loss=kd,
+                    title='strong, weak model\'s KD on half B only'),
+            augconf=dict(
+                teacher='weak', loss=augconf, warmup=augconf_warmup,
+                title='strong, AugConf on half B only'),
+            adaptconf=dict(
+                teacher='weak', loss=adaptconf,
+                title='strong, AdaptConf on half B only'),
+            logconf=dict(
+                teacher='weak', loss=logconf, warmup=logconf_warmup,
+                title='strong, LogConf on half B only')),
+        pgr=dict(weak='weak', ceiling='ceiling'),
+        claims=[
+            dict(run='adaptconf', pgr=dict(weak='weak', ceiling='ceiling'),
+                 claim='PGR of AdaptConf > 0'),
+            dict(run='adaptconf', pgr=dict(weak='weak', ceiling='ceiling'),
+                 above=0.3, claim='PGR of AdaptConf > 0.3 (target)'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 claim='PGR of AdaptConf >= PGR of KD'),
+        ]),
+)

@@ -1,0 +1,84 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""The report's arithmetic: claims, mean ± std, PGR only where defined."""
+import pytest
+from mmengine.config import ConfigDict
+
+from mmw2s.pipeline.report import claim_row, mean_std, setting_table
+
+CLASSES = [str(i) for i in range(10)]
+
+
+def _results(accuracies):
+    """results[seed][stage] from {stage: [accuracy per seed]}."""
+    seeds = range(len(next(iter(accuracies.values()))))
+    return {
+        seed: {
+            stage:
+            dict(
+                accuracy=values[seed],
+                train_images=100 + seed,
+                test_images=50,
+                classes=CLASSES)
+            for stage, values in accuracies.items()
+        }
+        for seed in seeds
+    }
+
+
+def test_mean_std_uses_the_sample_deviation():
+    assert mean_std([1.0, 2.0, 3.0]) == '2.00 ± 1.00'
+    assert mean_std([4.25]) == '4.25'
+
+
+def test_claims_pair_runs_of_the_same_seed():
+    results = _results(
+        dict(adaptconf=[80.0, 81.0, 79.0], finetune=[79.0, 80.5, 79.5]))
+    row = claim_row(
+        dict(
+            claim='AdaptConf > fine-tuning',
+            run='adaptconf',
+            baseline='finetune'), results)
+    assert row[2] == '+1.00, +0.50, -0.50'
+    assert row[3] == '2/3'
+    assert row[4] == 'holds on 2 of 3 seeds only'
+    assert claim_row(
+        dict(claim='c', run='adaptconf', baseline='adaptconf', relation='>='),
+        results)[4] == 'holds on every seed'
+    assert claim_row(
+        dict(claim='c', run='finetune', baseline='finetune'),
+        results)[4] == 'does not hold'
+    with pytest.raises(ValueError, match='relation must be one of'):
+        claim_row(
+            dict(
+                claim='c', run='adaptconf', baseline='finetune',
+                relation='>>'), results)
+
+
+def test_pgr_and_its_claims():
+    pgr = dict(weak='weak', ceiling='ceiling')
+    results = _results(
+        dict(weak=[70.0, 70.0], ceiling=[80.0, 90.0], kd=[75.0, 72.0]))
+    row = claim_row(dict(claim='PGR > 0', run='kd', pgr=pgr), results)
+    assert row[1] == 'PGR 0.30 ± 0.28' and row[4] == 'holds on every seed'
+    row = claim_row(
+        dict(claim='PGR > 0.3', run='kd', pgr=pgr, above=0.3), results)
+    assert row[2] == '+0.20, -0.20' and row[3] == '1/2'
+    spec = ConfigDict(
+        stages=dict(weak=dict(), ceiling=dict(), kd=dict(title='KD')), pgr=pgr)
+    table = '\n'.join(setting_table(spec, results))
+    assert '| kd | KD | 100 | 73.50 ± 2.12 | 75.00, 72.00 | 0.30 ± 0.28 |' \
+        in table
+    assert 'not reported' not in table
+
+
+def test_no_pgr_when_the_ceiling_is_not_above_the_weak_model():
+    pgr = dict(weak='weak', ceiling='ceiling')
+    results = _results(
+        dict(weak=[86.0, 70.0], ceiling=[58.5, 80.0], kd=[80.0, 75.0]))
+    spec = ConfigDict(
+        stages=dict(weak=dict(), ceiling=dict(), kd=dict()), pgr=pgr)
+    table = '\n'.join(setting_table(spec, results))
+    assert '| kd |  | 100 | 77.50 ± 3.54 | 80.00, 75.00 | undefined |' in table
+    assert 'PGR is not reported' in table and 'seed(s) [0]' in table
+    row = claim_row(dict(claim='PGR > 0', run='kd', pgr=pgr), results)
+    assert row[1] == '—' and row[4].startswith('undefined (no PGR')
