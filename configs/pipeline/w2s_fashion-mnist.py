@@ -13,10 +13,15 @@ _base_ = ['./_base_/fashion-mnist.py']
 suite = ['transfer']
 
 adaptconf = dict(type='AdaptConfLoss', tau=1.0, threshold=0.5)
+# chosen on the validation part (docs/results/fashion-mnist_val_*): 85.36%
+# with threshold 4.0 against 85.02% with 0.5 (seed 0)
+adaptconf_transfer = dict(type='AdaptConfLoss', tau=1.0, threshold=4.0)
 augconf = dict(type='AugConfLoss', tau=1.0, alpha=0.5)
 kd = dict(type='KLDivergence', tau=1.0)
-# the paper warms AugConf's confidence weight up; AdaptConf's beta is not
-augconf_warmup = dict(schedule='epoch', ratio=0.3)
+# the paper warms AugConf's confidence weight up over the first 30% of the
+# epochs; with 3 epochs a per-epoch ramp would end before it starts, so it
+# ramps per iteration here. AdaptConf's beta needs no warm-up.
+augconf_warmup = dict(schedule='iter', ratio=0.3)
 logconf = dict(type='LogConfLoss', alpha=0.5)
 logconf_warmup = dict(schedule='iter', ratio=0.2)
 # Fashion-MNIST's look-alike classes for asymmetric noise: T-shirt -> shirt,
@@ -31,7 +36,7 @@ def noisy_setting(title, noise):
         'strong model both learn from the noisy labels',
         defaults=dict(train='train', samples=10000, epochs=3, noise=noise),
         stages=dict(
-            weak=dict(model='lenet5', epochs=2,
+            weak=dict(model='lenet5', epochs=8,
                       title='weak model, noisy labels'),
             noisy_alone=dict(
                 model='vit', init='pretrain',
@@ -61,7 +66,7 @@ settings = dict(
         'fine-tuned with the labels',
         defaults=dict(train='train', samples=10000, epochs=3),
         stages=dict(
-            weak=dict(model='lenet5', epochs=2,
+            weak=dict(model='lenet5', epochs=8,
                       title='weak model, labels'),
             finetune=dict(
                 model='vit', init='pretrain',
@@ -75,11 +80,11 @@ settings = dict(
                 title='strong, labels + AugConf from the weak model'),
             adaptconf=dict(
                 model='vit', init='pretrain', teacher='weak',
-                loss=adaptconf,
+                loss=adaptconf_transfer,
                 title='strong, labels + AdaptConf from the weak model'),
             strong_to_strong=dict(
                 model='vit', init='pretrain', teacher='finetune',
-                loss=adaptconf,
+                loss=adaptconf_transfer,
                 title='strong, labels + AdaptConf from a fine-tuned strong '
                 'model')),
         claims=[
@@ -100,7 +105,7 @@ settings = dict(
         'supervises a larger one trained from scratch with the labels',
         defaults=dict(train='train', samples=10000, epochs=3),
         stages=dict(
-            weak=dict(model='lenet5', epochs=2,
+            weak=dict(model='lenet5', epochs=8,
                       title='teacher: smaller network, labels'),
             scratch=dict(model='resnet18',
                          title='student from scratch, labels alone'),
@@ -138,7 +143,7 @@ settings = dict(
             model='vit', init='pretrain', train='B', samples=10000,
             epochs=3, ground_truth=False),
         stages=dict(
-            weak=dict(model='lenet5', init=None, train='A', epochs=2,
+            weak=dict(model='lenet5', init=None, train='A', epochs=8,
                       ground_truth=True,
                       title='weak model, labels of half A'),
             ceiling=dict(

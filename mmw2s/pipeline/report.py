@@ -261,8 +261,9 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
             claims.append([row[0], setting, *row[1:]])
     lines = [
         '# Weak-to-strong report', '', f'Command: `{command}`', '',
-        f'Seeds: {list(seeds)}. Test top-1 accuracy in %, mean ± sample '
-        'std over the seeds.', '', '## Claims', '',
+        f'Seeds: {list(seeds)}. Top-1 accuracy (%) on the evaluation '
+        'split (see "What was run"), mean ± sample std over the seeds.', '',
+        '## Claims', '',
         'Each claim compares two runs of the same seed (paired '
         'difference, run − baseline); it holds when the difference is '
         'positive (≥ 0 for ≥) on every seed.', '',
@@ -328,13 +329,17 @@ def plot_accuracy(plan, results: Results, path: str) -> None:
         colours = ['#9e9e9e'] + ['#1976d2'] * (len(stages) - 1)
         axis.bar(stages, means, yerr=errors, color=colours, capsize=4)
         chance = 100 / len(by_seed[min(by_seed)][stages[0]]['classes'])
-        axis.axhline(chance, color='#e53935', linestyle=':', label='chance')
+        low = max(0.0, values.min() - 5)
+        if chance >= low:
+            axis.axhline(
+                chance, color='#e53935', linestyle=':', label='chance')
+        else:
+            axis.plot([], [], ' ', label=f'chance {chance:.1f}% (below axis)')
         axis.axhline(
             means[0],
             color='#616161',
             linestyle='--',
             label=f'{stages[0]} (mean)')
-        low = max(0.0, min(values.min(), chance) - 3)
         axis.set_ylim(low, min(100.0, values.max() + 3))
         tops = means + (errors if errors is not None else 0)
         for index, (mean, top) in enumerate(zip(means, tops)):
@@ -348,7 +353,7 @@ def plot_accuracy(plan, results: Results, path: str) -> None:
                 fontsize=8)
         axis.set_title(f'{plan.settings[setting].title} '
                        f'({len(by_seed)} seed(s))')
-        axis.set_ylabel('test top-1 accuracy (%)')
+        axis.set_ylabel('top-1 accuracy (%)')
         axis.tick_params(axis='x', rotation=30)
         axis.legend(fontsize=7, loc='lower right')
     figure.tight_layout()
