@@ -7,6 +7,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
@@ -63,6 +64,10 @@ def main() -> None:
         runner.test_evaluator.metrics.append(
             DumpResults(out_file_path=args.out))
     runner.test()
+    # shut the process group down before the interpreter exits: left to
+    # exit, gloo's threads can abort a finished run (SIGABRT, seen on CPU)
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':

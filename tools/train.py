@@ -9,6 +9,7 @@ import argparse
 import os
 import os.path as osp
 
+import torch.distributed as dist
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -96,6 +97,10 @@ def main() -> None:
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    # shut the process group down before the interpreter exits: left to
+    # exit, gloo's threads can abort a finished run (SIGABRT, seen on CPU)
+    if dist.is_available() and dist.is_initialized():
+        dist.destroy_process_group()
 
 
 if __name__ == '__main__':
