@@ -18,6 +18,7 @@ from PIL import Image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
+GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
 
 
 def write_image_folders(root: str,
@@ -66,6 +67,16 @@ def run_tool(args: List[str],
         capture_output=True,
         text=True,
         timeout=timeout)
+    if result.returncode != 0 and GLOO_TEARDOWN_ABORT in result.stderr:
+        # a known, intermittent abort of 2-process CPU runs at exit, after
+        # training ended (see the closing note of session 2); one relaunch
+        result = subprocess.run(
+            args,
+            cwd=cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout)
     if result.returncode != 0:
         pytest.fail(f'{" ".join(args)} exited {result.returncode}\n'
                     f'stdout:\n{result.stdout[-4000:]}\n'
