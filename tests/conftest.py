@@ -60,23 +60,21 @@ def run_tool(args: List[str],
     env = dict(os.environ)
     env['PYTHONPATH'] = REPO_ROOT + os.pathsep + env.get('PYTHONPATH', '')
     env.update(extra_env or {})
-    result = subprocess.run(
-        args,
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout)
-    if result.returncode != 0 and GLOO_TEARDOWN_ABORT in result.stderr:
-        # a known, intermittent abort of 2-process CPU runs at exit, after
-        # training ended (see the closing note of session 2); one relaunch
-        result = subprocess.run(
+
+    def launch() -> subprocess.CompletedProcess:
+        return subprocess.run(
             args,
             cwd=cwd,
             env=env,
             capture_output=True,
             text=True,
             timeout=timeout)
+
+    result = launch()
+    if result.returncode != 0 and GLOO_TEARDOWN_ABORT in result.stderr:
+        # a known, intermittent abort of 2-process CPU runs at exit, after
+        # training ended (see the closing note of session 2); one relaunch
+        result = launch()
     if result.returncode != 0:
         pytest.fail(f'{" ".join(args)} exited {result.returncode}\n'
                     f'stdout:\n{result.stdout[-4000:]}\n'
