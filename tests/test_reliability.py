@@ -112,7 +112,8 @@ def test_nonfinite_student_logits_stop_the_run_and_keep_the_checkpoint(
         "dict(type='mmrazor.PoisonStudentHook', at_iter=6)")
     result = run_with_plugins(train_command(config, work_dir, image_root))
     assert result.returncode != 0
-    assert 'Non-finite loss (nan) at iteration 6 (epoch 2)' in result.stderr
+    assert 'Non-finite loss at iteration 6 (epoch 2): loss nan: the ' \
+        'student produced non-finite logits' in result.stderr
     assert 'the student produced non-finite logits' in result.stderr
     assert 'weak teacher produced' not in result.stderr
     checkpoints = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))

@@ -1,8 +1,9 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import logging
-from typing import Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
+from mmengine.dist import all_reduce, get_dist_info
 from mmengine.logging import MessageHub, print_log
 from mmengine.optim import OptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS
@@ -11,11 +12,14 @@ from mmengine.registry import OPTIM_WRAPPERS
 @OPTIM_WRAPPERS.register_module()
 class SkipNonFiniteOptimWrapper(OptimWrapper):
     """An :class:`OptimWrapper` that skips the update of a batch whose loss
-    is not finite, with a warning, and counts the skipped batches.
+    is not finite, with a warning, and counts the skipped batches. In
+    distributed training every rank skips when any rank's loss is not
+    finite.
 
     The count is kept in the message hub as ``skipped_batches`` (so it is
     saved in checkpoints and restored on resume). Checking the loss costs one
-    host-device synchronisation per step.
+    host-device synchronisation per step (and one small all-reduce when
+    distributed).
 
     Args:
         max_skipped (int, optional): Raise once more batches than this were
@@ -31,8 +35,11 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
                       loss: torch.Tensor,
                       step_kwargs: Optional[Dict] = None,
                       zero_kwargs: Optional[Dict] = None) -> None:
-        """Update the parameters, unless ``loss`` is not finite."""
-        if bool(torch.isfinite(loss).all()):
+        """Update the parameters, unless the loss of any rank is not finite
+        (every rank decides the same, so the gradient all-reduce of DDP
+        stays paired)."""
+        ranks = nonfinite_ranks(loss)
+        if not ranks:
             super().update_params(loss, step_kwargs, zero_kwargs)
             return
         hub = MessageHub.get_current_instance()
@@ -45,8 +52,19 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
                 f'{skipped} batches had a non-finite loss, more than '
                 f'max_skipped={self.max_skipped}.')
         print_log(
-            'Skipped a batch with a non-finite loss '
-            f'({float(loss.detach())}); '
-            f'{skipped} skipped so far.',
+            f'Skipped a batch with a non-finite loss on rank(s) {ranks} '
+            f'(this rank: {float(loss.detach())}); {skipped} skipped so '
+            'far.',
             logger='current',
             level=logging.WARNING)
+
+
+def nonfinite_ranks(loss: torch.Tensor) -> List[int]:
+    """The ranks whose ``loss`` is not finite; every rank gets the same
+    list (one all-reduce a step; no communication when not
+    distributed)."""
+    rank, world_size = get_dist_info()
+    flags = torch.zeros(world_size, device=loss.device)
+    flags[rank] = float(not bool(torch.isfinite(loss).all()))
+    all_reduce(flags, op='sum')
+    return [index for index, flag in enumerate(flags.tolist()) if flag]
