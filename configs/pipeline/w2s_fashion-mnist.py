@@ -27,6 +27,22 @@ logconf_warmup = dict(schedule='iter', ratio=0.2)
 # Fashion-MNIST's look-alike classes for asymmetric noise: T-shirt -> shirt,
 # pullover <-> coat, sandal -> sneaker, sneaker -> ankle boot
 fashion_asymmetric = {0: 6, 2: 4, 4: 2, 5: 7, 7: 9}
+# Few-shot: the models learn the base classes and are tested on episodes of
+# the novel ones (Fashion-MNIST: T-shirt/top, pullover, coat, shirt, bag
+# are base; trouser, dress, sandal, sneaker, ankle boot are novel)
+base_classes = [0, 2, 4, 6, 8]
+novel_classes = [1, 3, 5, 7, 9]
+few_shot_test = dict(
+    classes=novel_classes,
+    features=True,
+    # the same 600 seeded episodes for every run: paired comparisons
+    evaluator=dict(
+        type='FewShotAccuracy',
+        num_ways=5,
+        num_shots=(1, 5),
+        num_queries=15,
+        num_episodes=600,
+        seed=0))
 
 
 def noisy_setting(title, noise):
@@ -134,6 +150,54 @@ settings = dict(
         'Noisy labels, asymmetric 40%',
         dict(noise_type='asymmetric', noise_rate=0.4,
              asymmetric_map=fashion_asymmetric)),
+    few_shot=dict(
+        title='Few-shot learning',
+        paper='miniImageNet: classifiers trained on the 64 base classes '
+        '(Meta-Baseline\'s classifier stage), tested on 5-way 1-shot and '
+        '5-shot episodes of the 20 novel classes',
+        note='The classes are split into base classes (trained on) and '
+        'novel classes (never seen in training). Each run is tested on '
+        'seeded N-way K-shot episodes of the novel classes (the same '
+        'episodes for every run), each query classified by the nearest '
+        'centroid (cosine) of the support features, as in Meta-Baseline; '
+        'per seed: the mean over the episodes ± its 95% interval.',
+        metrics={
+            'few-shot/5way-1shot': '5-way 1-shot (%)',
+            'few-shot/5way-5shot': '5-way 5-shot (%)'
+        },
+        defaults=dict(
+            train='train', samples=20000, epochs=3, classes=base_classes,
+            test=few_shot_test),
+        stages=dict(
+            weak=dict(
+                model='lenet5', epochs=8,
+                title='weak model, base classes (features: its base-class '
+                'scores)'),
+            alone=dict(
+                model='vit', init='pretrain',
+                title='strong (pre-trained), base-class labels alone'),
+            kd=dict(
+                model='vit', init='pretrain', teacher='weak', loss=kd,
+                title='strong, base-class labels + KD from the weak model'),
+            adaptconf=dict(
+                model='vit', init='pretrain', teacher='weak',
+                loss=adaptconf,
+                title='strong, base-class labels + AdaptConf from the weak '
+                'model')),
+        claims=[
+            dict(run='adaptconf', baseline='alone',
+                 claim='AdaptConf > base-class labels alone (1-shot)'),
+            dict(run='adaptconf', baseline='alone',
+                 metric='few-shot/5way-5shot',
+                 claim='AdaptConf > base-class labels alone (5-shot)'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 claim='AdaptConf >= KD (1-shot)'),
+            dict(run='adaptconf', baseline='kd', relation='>=',
+                 metric='few-shot/5way-5shot',
+                 claim='AdaptConf >= KD (5-shot)'),
+            dict(run='adaptconf', baseline='weak',
+                 claim='the student beats its weak teacher (1-shot)'),
+        ]),
     weak_only=dict(
         title='Weak supervision only (Burns et al.)',
         paper='not in the paper: the protocol of Burns et al., where the '

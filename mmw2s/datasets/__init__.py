@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+from .dataset_wrapper import ClassSubsetDataset, LabelDatasetWrapper
 from .episodic_sampler import EpisodicSampler
 from .idx_dataset import MNISTIDX, FashionMNISTIDX, IDXDataset, read_idx
 from .mini_imagenet import MiniImageNet
@@ -6,7 +7,7 @@ from .noisy_label_dataset import NoisyLabelDataset, corrupt_labels
 from .weak_label_dataset import WeakLabelDataset
 
 __all__ = [
-    'EpisodicSampler', 'FashionMNISTIDX', 'IDXDataset', 'MiniImageNet',
-    'MNISTIDX', 'NoisyLabelDataset', 'WeakLabelDataset', 'corrupt_labels',
-    'read_idx'
+    'ClassSubsetDataset', 'EpisodicSampler', 'FashionMNISTIDX', 'IDXDataset',
+    'LabelDatasetWrapper', 'MiniImageNet', 'MNISTIDX', 'NoisyLabelDataset',
+    'WeakLabelDataset', 'corrupt_labels', 'read_idx'
 ]

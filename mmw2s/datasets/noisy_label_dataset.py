@@ -1,11 +1,12 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-import copy
-from typing import Dict, Union
+from typing import Dict, List, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmpretrain.datasets.categories import CIFAR100_CATEGORIES
 from mmpretrain.registry import DATASETS
+
+from .dataset_wrapper import LabelDatasetWrapper
 
 # CIFAR-10: truck -> automobile, bird -> airplane, deer -> horse, cat <-> dog
 CIFAR10_ASYMMETRIC = {9: 1, 2: 0, 4: 7, 3: 5, 5: 3}
@@ -90,7 +91,7 @@ def corrupt_labels(labels: np.ndarray, num_classes: int, noise_type: str,
 
 
 @DATASETS.register_module()
-class NoisyLabelDataset:
+class NoisyLabelDataset(LabelDatasetWrapper):
     """Replace the labels of a dataset with seeded synthetic noise, keeping
     the clean label of each sample as ``clean_label``.
 
@@ -124,17 +125,12 @@ class NoisyLabelDataset:
                                f'{sorted(ASYMMETRIC_MAPS)} or a dict, got '
                                f'{asymmetric_map!r}.')
             asymmetric_map = ASYMMETRIC_MAPS[asymmetric_map]()
-        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
-                                                             dict) else dataset
-        self.metainfo = copy.deepcopy(self.dataset.metainfo)
+        super().__init__(dataset)
         self.clean_labels = np.asarray(self.dataset.get_gt_labels())
         num_classes = len(self.metainfo['classes'])
         self.noisy_labels = corrupt_labels(self.clean_labels, num_classes,
                                            noise_type, noise_rate, seed,
                                            dict(asymmetric_map))
-
-    def __len__(self) -> int:
-        return len(self.dataset)
 
     def get_data_info(self, index: int) -> dict:
         """The wrapped sample's info with the noisy ``gt_label`` and its
@@ -144,5 +140,10 @@ class NoisyLabelDataset:
         data_info['gt_label'] = int(self.noisy_labels[index])
         return data_info
 
-    def __getitem__(self, index: int) -> dict:
-        return self.dataset.pipeline(self.get_data_info(index))
+    def get_gt_labels(self) -> np.ndarray:
+        """The noisy labels."""
+        return self.noisy_labels.copy()
+
+    def get_cat_ids(self, index: int) -> List[int]:
+        """The noisy label of sample ``index``, as a list."""
+        return [int(self.noisy_labels[index])]

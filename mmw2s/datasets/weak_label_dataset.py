@@ -1,5 +1,4 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-import copy
 from typing import Union
 
 from mmengine.dataset import BaseDataset
@@ -7,9 +6,11 @@ from mmpretrain.registry import DATASETS
 
 from mmw2s.utils import load_checkpoint_safely
 
+from .dataset_wrapper import LabelDatasetWrapper
+
 
 @DATASETS.register_module()
-class WeakLabelDataset:
+class WeakLabelDataset(LabelDatasetWrapper):
     """Attach offline weak logits to each sample of a dataset.
 
     Sample ``i`` gets ``weak_logits``, row ``i`` of the file written by
@@ -24,8 +25,7 @@ class WeakLabelDataset:
 
     def __init__(self, dataset: Union[dict, BaseDataset],
                  weak_logits_file: str) -> None:
-        self.dataset = DATASETS.build(dataset) if isinstance(dataset,
-                                                             dict) else dataset
+        super().__init__(dataset)
         contents = load_checkpoint_safely(weak_logits_file, 'cpu')
         if not isinstance(contents, dict) or 'weak_logits' not in contents:
             raise KeyError(f'{weak_logits_file} has no `weak_logits`; write '
@@ -38,12 +38,9 @@ class WeakLabelDataset:
                 f'{tuple(self.weak_logits.shape)}, but the dataset has '
                 f'{len(self.dataset)} samples; expected '
                 f'({len(self.dataset)}, num_classes).')
-        self.metainfo = copy.deepcopy(self.dataset.metainfo)
 
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> dict:
+    def get_data_info(self, index: int) -> dict:
+        """The wrapped sample's info with its ``weak_logits``."""
         data_info = self.dataset.get_data_info(index)
         data_info['weak_logits'] = self.weak_logits[index]
-        return self.dataset.pipeline(data_info)
+        return data_info

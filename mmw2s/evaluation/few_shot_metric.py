@@ -6,16 +6,20 @@ import torch
 from mmengine.evaluator import BaseMetric
 from mmpretrain.registry import METRICS
 
+from mmw2s.datasets.episodic_sampler import classes_for_episodes, draw_episode
+
 
 def episode_accuracies(features: np.ndarray, labels: np.ndarray, num_ways: int,
                        num_shots: int, num_queries: int, num_episodes: int,
                        seed: int) -> np.ndarray:
     """Accuracy of nearest-centroid cosine classification on seeded N-way
-    K-shot episodes.
+    K-shot episodes, drawn as ``EpisodicSampler`` draws them.
 
     Each episode draws ``num_ways`` classes, then ``num_shots`` support and
-    ``num_queries`` query samples of each; a query gets the class whose mean
-    L2-normalised support feature is most cosine-similar to it.
+    ``num_queries`` query samples of each; a query gets the class whose
+    centroid is most cosine-similar to it. A centroid is the mean of the
+    class's support features, as in Meta-Baseline (Chen et al., 2021) and
+    ``EpisodeCentroidHead``.
 
     Args:
         features (np.ndarray): (M, D) features.
@@ -29,32 +33,27 @@ def episode_accuracies(features: np.ndarray, labels: np.ndarray, num_ways: int,
     Returns:
         np.ndarray: The accuracy (in [0, 1]) of each episode.
     """
-    features = features / np.maximum(
-        np.linalg.norm(features, axis=1, keepdims=True), 1e-12)
-    by_class = {c: np.flatnonzero(labels == c) for c in np.unique(labels)}
-    usable = [
-        c for c, idx in by_class.items() if len(idx) >= num_shots + num_queries
-    ]
-    if len(usable) < num_ways:
-        raise ValueError(
-            f'{num_ways}-way {num_shots}-shot episodes with {num_queries} '
-            f'queries need {num_ways} classes with at least '
-            f'{num_shots + num_queries} samples; {len(usable)} have that.')
+    by_class = classes_for_episodes(
+        labels, num_ways, num_shots + num_queries,
+        f'{num_ways}-way {num_shots}-shot episodes with {num_queries} '
+        'queries')
     rng = np.random.default_rng(seed)
+    truth = np.repeat(np.arange(num_ways), num_queries)
     accuracies = np.empty(num_episodes)
     for episode in range(num_episodes):
-        classes = rng.choice(usable, num_ways, replace=False)
-        centroids, queries = [], []
-        for c in classes:
-            chosen = rng.choice(
-                by_class[c], num_shots + num_queries, replace=False)
-            centroid = features[chosen[:num_shots]].mean(axis=0)
-            centroids.append(centroid / max(np.linalg.norm(centroid), 1e-12))
-            queries.append(features[chosen[num_shots:]])
-        similarity = np.concatenate(queries) @ np.stack(centroids).T
-        truth = np.repeat(np.arange(num_ways), num_queries)
+        chosen = features[draw_episode(rng, by_class, num_ways,
+                                       num_shots + num_queries)]
+        centroids = _normalise(chosen[:, :num_shots].mean(axis=1))
+        queries = _normalise(chosen[:, num_shots:].reshape(
+            -1, features.shape[1]))
+        similarity = queries @ centroids.T
         accuracies[episode] = (similarity.argmax(axis=1) == truth).mean()
     return accuracies
+
+
+def _normalise(vectors: np.ndarray) -> np.ndarray:
+    return vectors / np.maximum(
+        np.linalg.norm(vectors, axis=-1, keepdims=True), 1e-12)
 
 
 def mean_and_ci95(accuracies: np.ndarray) -> Tuple[float, float]:

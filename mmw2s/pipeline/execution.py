@@ -13,6 +13,7 @@ import torch
 from mmengine.config import Config
 from mmengine.hooks import Hook
 from mmengine.runner import Runner
+from mmpretrain.registry import DATASETS
 
 from mmw2s.utils import load_checkpoint_safely
 
@@ -20,8 +21,8 @@ from .plan import (EvalSpec, data_fingerprint, file_sha256, part_size,
                    pretrain_settings, resolve_stage, settings_key,
                    stage_settings)
 from .report import load_scalars
-from .stages import (TEST_BATCH, iterations, pretrain_cfg, stage_dir,
-                     training_cfg)
+from .stages import (TEST_BATCH, eval_dataset_cfg, iterations, pretrain_cfg,
+                     stage_dir, training_cfg)
 
 RESULT_FILE = 'result.json'
 Advance = Callable[[int], None]
@@ -92,21 +93,26 @@ def train_and_test(cfg: Config, advance: Advance) -> dict:
     """Train (or resume) a stage, then test it once.
 
     Returns:
-        dict: ``accuracy`` (top-1, %), ``train_images``, ``test_images`` and
-        ``classes``, read from the datasets the runner built.
+        dict: Every test metric by its name (e.g. ``accuracy/top1``),
+        ``accuracy`` (top-1, %) when the test measures it, and
+        ``train_images``, ``test_images`` and ``classes`` (the tested
+        classes), read from the datasets the runner built.
     """
     cfg.experiment_name = f'{cfg.experiment_name}_{time.time_ns()}'
     runner = Runner.from_cfg(cfg)
     _quiet_console(runner)
     runner.register_hook(ProgressHook(advance), priority='LOWEST')
     runner.train()
-    metrics = runner.test()
+    metrics = {name: float(value) for name, value in runner.test().items()}
     test_set = runner.test_dataloader.dataset
-    return dict(
-        accuracy=float(metrics['accuracy/top1']),
+    result = dict(
+        metrics,
         train_images=len(runner.train_dataloader.dataset),
         test_images=len(test_set),
         classes=list(test_set.metainfo['classes']))
+    if 'accuracy/top1' in metrics:
+        result['accuracy'] = metrics['accuracy/top1']
+    return result
 
 
 def last_checkpoint(work_dir: str) -> str:
@@ -177,6 +183,12 @@ class Pipeline:
         self.pretrain_settings = pretrain_settings(plan, self.fingerprint)
         self.pretrain_key = settings_key(self.pretrain_settings)
         self.pretrained: Optional[str] = None
+
+    def data_classes(self) -> List[str]:
+        """The class names of the data (its dataset's metainfo)."""
+        dataset = dict(
+            eval_dataset_cfg(self.plan, self.evaluation, 0), lazy_init=True)
+        return list(DATASETS.build(dataset).metainfo['classes'])
 
     # Costs, for the progress bar
     def eval_images(self) -> int:

@@ -12,6 +12,9 @@ from mmengine.config import Config, ConfigDict
 
 from mmw2s.datasets.idx_dataset import SPLIT_FILES, find_idx_file
 
+# the fields of a stage's `test` (see mmw2s.pipeline.stages)
+TEST_FIELDS = ('classes', 'evaluator', 'features')
+
 
 class EvalSpec(NamedTuple):
     """What every stage is tested on.
@@ -141,6 +144,16 @@ def resolve_stage(plan: Config, setting: str, name: str) -> ConfigDict:
                            'stage listed before it in the same setting.')
         if not stage.get('loss'):
             raise KeyError(f'{where} has a teacher but no loss.')
+        teacher_classes = resolve_stage(plan, setting, teacher).get('classes')
+        if teacher_classes != stage.get('classes'):
+            raise ValueError(
+                f'{where}.classes is {stage.get("classes")}, but its '
+                f'teacher {teacher!r} learns classes {teacher_classes}; '
+                'expected the same classes.')
+    unknown = set(stage.get('test', {})) - set(TEST_FIELDS)
+    if unknown:
+        raise KeyError(f'{where}.test has unknown fields {sorted(unknown)}; '
+                       f'expected some of {TEST_FIELDS}.')
     if stage.get('init') not in (None, 'pretrain'):
         raise ValueError(f"{where}.init is {stage.init!r}; expected None or "
                          "'pretrain'.")

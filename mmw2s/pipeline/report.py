@@ -17,12 +17,16 @@ import torch
 
 from mmw2s.evaluation import performance_gap_recovered
 
+from .plan import part_size, resolve_stage
+
 # results[setting][seed][stage] = the stage's result.json
 Results = Dict[str, Dict[int, Dict[str, dict]]]
 CURVE_KEYS = (('distill.w2s_beta', 'beta (AdaptConf)'),
               ('distill.w2s_alpha', 'a = warmup_factor * alpha'),
               ('distill.agreement', 'student-teacher agreement'))
 RELATIONS = ('>', '>=')
+# what a setting reports unless its config names other `metrics`
+DEFAULT_METRICS = {'accuracy': 'top-1 (%)'}
 
 
 def load_scalars(stage_dir: str) -> Dict[str, List[Tuple[int, float]]]:
@@ -60,9 +64,17 @@ def mean_std(values: Sequence[float], digits: int = 2) -> str:
             f'{values.std(ddof=1):.{digits}f}')
 
 
-def accuracies(results: Dict[int, Dict[str, dict]], stage: str) -> List[float]:
-    """The stage's accuracy for each seed, in seed order."""
-    return [results[seed][stage]['accuracy'] for seed in sorted(results)]
+def setting_metrics(spec) -> Dict[str, str]:
+    """The metrics a setting reports (result key -> column title); the
+    first decides its claims and chart."""
+    return dict(spec.get('metrics', DEFAULT_METRICS))
+
+
+def accuracies(results: Dict[int, Dict[str, dict]],
+               stage: str,
+               metric: str = 'accuracy') -> List[float]:
+    """The stage's ``metric`` for each seed, in seed order."""
+    return [results[seed][stage][metric] for seed in sorted(results)]
 
 
 def pgr_values(results: Dict[int, Dict[str, dict]], stage: str,
@@ -86,13 +98,16 @@ def pgr_values(results: Dict[int, Dict[str, dict]], stage: str,
     ], ''
 
 
-def claim_row(spec: dict, results: Dict[int, Dict[str, dict]]) -> List[str]:
+def claim_row(spec: dict,
+              results: Dict[int, Dict[str, dict]],
+              metric: str = 'accuracy') -> List[str]:
     """One row of the claims table: the measured paired differences (run −
     baseline, per seed) and whether the claim holds on every seed.
 
     ``spec``: ``claim`` (text), ``run``, and either ``baseline`` (with
-    ``relation`` ``'>'`` or ``'>='``) or ``pgr`` (the setting's PGR: the
-    claim is PGR > ``above``, default 0; the difference is PGR − above).
+    ``relation`` ``'>'`` or ``'>='``; compared on ``spec['metric']``, else
+    ``metric``) or ``pgr`` (the setting's PGR: the claim is PGR >
+    ``above``, default 0; the difference is PGR − above).
     """
     seeds = sorted(results)
     if spec.get('pgr'):
@@ -107,12 +122,11 @@ def claim_row(spec: dict, results: Dict[int, Dict[str, dict]]) -> List[str]:
         if relation not in RELATIONS:
             raise ValueError(f'claim {spec["claim"]!r}: relation must be one '
                              f'of {RELATIONS}, got {relation!r}.')
-        differences = list(
-            np.subtract(
-                accuracies(results, spec['run']),
-                accuracies(results, spec['baseline'])))
-        measured = (f'{mean_std(accuracies(results, spec["run"]))} vs '
-                    f'{mean_std(accuracies(results, spec["baseline"]))}')
+        metric = spec.get('metric', metric)
+        run = accuracies(results, spec['run'], metric)
+        baseline = accuracies(results, spec['baseline'], metric)
+        differences = list(np.subtract(run, baseline))
+        measured = f'{mean_std(run)} vs {mean_std(baseline)}'
     holding = [d > 0 if relation == '>' else d >= 0 for d in differences]
     count = sum(holding)
     if count == len(seeds):
@@ -141,23 +155,43 @@ def markdown_table(header: Sequence[str],
     return '\n'.join(lines)
 
 
+def _per_seed(by_seed: Dict[int, Dict[str, dict]], stage: str,
+              metric: str) -> str:
+    """The stage's ``metric`` on each seed, with its 95% interval where the
+    metric has one (``<metric>_ci95``)."""
+    return ', '.join(
+        f'{result[metric]:.2f}' + (f' ± {result[f"{metric}_ci95"]:.2f}'
+                                   if f'{metric}_ci95' in result else '')
+        for result in (by_seed[seed][stage] for seed in sorted(by_seed)))
+
+
 def setting_table(spec, results: Dict[int, Dict[str, dict]]) -> List[str]:
-    """The lines of one setting's table, with the PGR column where the
-    setting defines one and a sentence where PGR is undefined."""
+    """The lines of one setting's table: each of its metrics (mean ± std
+    over the seeds, and per seed), the PGR column where the setting defines
+    one and a sentence where PGR is undefined."""
     pgr = spec.get('pgr')
-    header = ['run', 'what it is', 'training images', 'top-1 (%)', 'per seed']
+    metrics = setting_metrics(spec)
+    first = results[min(results)]
+    header = ['run', 'what it is', 'training images']
+    for metric, title in metrics.items():
+        interval = any(f'{metric}_ci95' in result for result in first.values())
+        header += [
+            title, 'per seed' + (' (± 95% interval)' if interval else '')
+        ]
     pgr_note = ''
     if pgr:
         header.append('PGR')
     rows = []
-    first = results[min(results)]
     for stage in spec.stages:
-        values = accuracies(results, stage)
         row = [
             stage, spec.stages[stage].get('title', ''),
-            f'{first[stage]["train_images"]:,}',
-            mean_std(values), ', '.join(f'{v:.2f}' for v in values)
+            f'{first[stage]["train_images"]:,}'
         ]
+        for metric in metrics:
+            row += [
+                mean_std(accuracies(results, stage, metric)),
+                _per_seed(results, stage, metric)
+            ]
         if pgr:
             if stage in (pgr['weak'], pgr['ceiling']):
                 row.append('—')
@@ -171,14 +205,33 @@ def setting_table(spec, results: Dict[int, Dict[str, dict]]) -> List[str]:
     return lines
 
 
+def evaluation_note(spec, results: Dict[int, Dict[str, dict]],
+                    data_classes: List[str], evaluator: dict) -> List[str]:
+    """A sentence on what the setting's runs are tested on and how, where
+    it is not top-1 accuracy on every class of the evaluation split."""
+    result = results[min(results)][next(iter(spec.stages))]
+    lines = []
+    if result['classes'] != list(data_classes):
+        lines.append(
+            f'Its runs are tested on the {len(result["classes"])} classes '
+            f'{", ".join(result["classes"])} of the evaluation split '
+            f'({result["test_images"]:,} images).')
+    if evaluator:
+        arguments = ', '.join(f'{key}={value}'
+                              for key, value in evaluator.items()
+                              if key != 'type')
+        lines.append(f'Metric: `{evaluator["type"]}({arguments})`.')
+    if evaluator.get('num_ways'):
+        lines.append(f'Chance is {100 / evaluator["num_ways"]:.1f}%.')
+    return [' '.join(lines), ''] if lines else []
+
+
 def _data_lines(pipeline, results: Results) -> List[str]:
-    """What was read: the data set, its classes and sizes, from results."""
+    """What was read: the data set, its classes and sizes."""
     plan = pipeline.plan
-    any_result = next(
-        iter(next(iter(next(iter(results.values())).values())).values()))
-    classes = any_result['classes']
+    classes = pipeline.data_classes()
     evaluation = pipeline.evaluation
-    tested = any_result['test_images']
+    tested = pipeline.eval_images()
     if evaluation.split == 'val':
         where = (f'the validation part held out from the training images '
                  f'({tested:,} images; hyper-parameter selection run, not a '
@@ -192,19 +245,21 @@ def _data_lines(pipeline, results: Results) -> List[str]:
     lines = [
         f'- data: `{plan.data.type}` read from `{plan.data.data_root}`; '
         f'{len(classes)} classes: {", ".join(classes)}',
-        f'- each run is tested once, at its end, on {where}; chance is '
+        f'- each run is tested once, at its end, on {where} (a setting that '
+        'tests on some classes only says so); chance is '
         f'{100 / len(classes):.1f}%',
         f'- {plan.data.get("val_samples", 0):,} training images are held out '
         'as the validation part (never trained on)'
     ]
-    for setting, by_seed in results.items():
-        for stage, result in by_seed[min(by_seed)].items():
-            requested = result.get('requested_samples')
-            if requested and requested > result['train_images']:
+    for setting in results:
+        for name in plan.settings[setting].stages:
+            stage = resolve_stage(plan, setting, name)
+            requested = stage.get('samples')
+            available = part_size(plan, stage.train)
+            if requested and requested > available:
                 lines.append(
-                    f'- {setting}/{stage} asked for {requested:,} training '
-                    f'images; the data has {result["train_images"]:,}, so it '
-                    'used those')
+                    f'- {setting}/{name} asked for {requested:,} training '
+                    f'images; the data has {available:,}, so it used those')
     return lines
 
 
@@ -256,14 +311,19 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
     plan = pipeline.plan
     claims = []
     for setting in results:
-        for claim in plan.settings[setting].get('claims', []):
-            row = claim_row(claim, results[setting])
+        spec = plan.settings[setting]
+        for claim in spec.get('claims', []):
+            row = claim_row(claim, results[setting],
+                            next(iter(setting_metrics(spec))))
             claims.append([row[0], setting, *row[1:]])
     lines = [
         '# Weak-to-strong report', '', f'Command: `{command}`', '',
-        f'Seeds: {list(seeds)}. Top-1 accuracy (%) on the evaluation '
-        'split (see "What was run"), mean ± sample std over the seeds.', '',
+        f'Seeds: {list(seeds)}. Accuracy (%) on the evaluation split (see '
+        '"What was run"): top-1, or few-shot accuracy where a setting says '
+        'so; mean ± sample std over the seeds.', '',
         '## Claims', '',
+        'A claim is decided on the first metric of its setting (top-1 '
+        'accuracy, or few-shot accuracy; see the tables).', '',
         'Each claim compares two runs of the same seed (paired '
         'difference, run − baseline); it holds when the difference is '
         'positive (≥ 0 for ≥) on every seed.', '',
@@ -279,14 +339,25 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
         lines += [f'## {spec.title}', '']
         if spec.get('paper'):
             lines += [f"The paper's setting: {spec.paper}.", '']
+        if spec.get('note'):
+            lines += [spec.note, '']
+        first = resolve_stage(plan, setting, next(iter(spec.stages)))
+        lines += evaluation_note(spec, results[setting],
+                                 pipeline.data_classes(),
+                                 first.get('test', {}).get('evaluator', {}))
         lines += setting_table(spec, results[setting]) + ['']
     lines += ['## What was run', '']
     lines += _data_lines(pipeline, results)
     lines += _pretrain_lines(pipeline)
+    compute = sum(
+        result.get('minutes', 0.0) for by_seed in results.values()
+        for stages in by_seed.values() for result in stages.values())
     lines += [
         _environment_line(),
         f'- wall time: {elapsed / 60:.1f} min (stages run in this '
-        'invocation; reused stages cost nothing)', '',
+        'invocation; reused stages cost nothing); the stages of this report '
+        f'took {compute:.1f} min when they ran (sum of their own run times)',
+        '',
         '![accuracy](accuracy.png)', '', '![curves](curves.png)', ''
     ]
     plot_accuracy(plan, results, osp.join(pipeline.work_dir, 'accuracy.png'))
@@ -306,10 +377,22 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
     return path
 
 
+def chance_level(plan, setting: str,
+                 by_seed: Dict[int, Dict[str, dict]]) -> float:
+    """Accuracy of guessing (%): one in ``num_ways`` for an episodic
+    evaluator, else one in the number of tested classes."""
+    first = next(iter(plan.settings[setting].stages))
+    evaluator = resolve_stage(plan, setting, first).get('test', {}).get(
+        'evaluator', {})
+    ways = evaluator.get('num_ways') or len(by_seed[min(by_seed)][first]
+                                            ['classes'])
+    return 100 / ways
+
+
 def plot_accuracy(plan, results: Results, path: str) -> None:
-    """Bars of mean test accuracy per run and setting, with the seeds'
-    spread, a chance line, and the weak model marked when its supervised
-    strong model falls below it."""
+    """Bars of each setting's first metric per run (mean test accuracy),
+    with the seeds' spread, a chance line, and the weak model marked when
+    its supervised strong model falls below it."""
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
@@ -322,13 +405,16 @@ def plot_accuracy(plan, results: Results, path: str) -> None:
         squeeze=False)
     for axis, setting in zip(axes[0], results):
         by_seed = results[setting]
-        stages = list(plan.settings[setting].stages)
-        values = np.array([accuracies(by_seed, stage) for stage in stages])
+        spec = plan.settings[setting]
+        stages = list(spec.stages)
+        metric, metric_title = next(iter(setting_metrics(spec).items()))
+        values = np.array(
+            [accuracies(by_seed, stage, metric) for stage in stages])
         means = values.mean(axis=1)
         errors = values.std(axis=1, ddof=1) if values.shape[1] > 1 else None
         colours = ['#9e9e9e'] + ['#1976d2'] * (len(stages) - 1)
         axis.bar(stages, means, yerr=errors, color=colours, capsize=4)
-        chance = 100 / len(by_seed[min(by_seed)][stages[0]]['classes'])
+        chance = chance_level(plan, setting, by_seed)
         low = max(0.0, values.min() - 5)
         if chance >= low:
             axis.axhline(
@@ -351,9 +437,8 @@ def plot_accuracy(plan, results: Results, path: str) -> None:
                 ha='center',
                 va='bottom',
                 fontsize=8)
-        axis.set_title(f'{plan.settings[setting].title} '
-                       f'({len(by_seed)} seed(s))')
-        axis.set_ylabel('top-1 accuracy (%)')
+        axis.set_title(f'{spec.title} ({len(by_seed)} seed(s))')
+        axis.set_ylabel(metric_title)
         axis.tick_params(axis='x', rotation=30)
         axis.legend(fontsize=7, loc='lower right')
     figure.tight_layout()

@@ -14,7 +14,15 @@ training images and is tested once, at its end. Its fields:
 - ``noise`` (dict, optional): arguments of ``NoisyLabelDataset``;
 - ``teacher`` (str, optional): the stage whose model supervises this one,
   with ``loss`` (a distillation loss) and ``warmup`` (``WarmupFactorHook``);
-  ``ground_truth`` (bool) adds the labels' cross-entropy (default True).
+  ``ground_truth`` (bool) adds the labels' cross-entropy (default True);
+- ``classes`` (list[int], optional): train on these classes only, their
+  labels renumbered in this order (``ClassSubsetDataset``); the model's
+  ``num_classes`` follows;
+- ``test`` (dict, optional): how the stage is tested instead of top-1
+  accuracy on every class: ``classes`` (list[int]) keeps these classes of
+  the evaluation split, ``evaluator`` (dict) replaces ``Accuracy``, and
+  ``features=True`` makes the model put its pooled features in its
+  predictions (``FewShotClassifier``), as ``FewShotAccuracy`` needs.
 """
 import copy
 import math
@@ -114,6 +122,34 @@ def _runtime(work_dir: str,
         load_from=None)
 
 
+def _with_num_classes(model: dict, num_classes: int) -> dict:
+    """``model`` with the ``num_classes`` of its backbone and head (those
+    that have one) set to ``num_classes``."""
+    for part in ('backbone', 'head'):
+        if 'num_classes' in model.get(part, {}):
+            model[part]['num_classes'] = num_classes
+    return model
+
+
+def classifier_cfg(plan: Config, stage: ConfigDict) -> dict:
+    """The classifier a stage trains: its model's, for the stage's
+    classes, a ``FewShotClassifier`` when its test needs features."""
+    model = copy.deepcopy(plan.models[stage.model].model)
+    if stage.get('classes'):
+        _with_num_classes(model, len(stage.classes))
+    if stage.get('test', {}).get('features'):
+        model['type'] = 'FewShotClassifier'
+    return model
+
+
+def _preprocessor(plan: Config, stage: ConfigDict) -> dict:
+    """The data preprocessor, with the stage's number of classes."""
+    preprocessor = copy.deepcopy(plan.data_preprocessor)
+    if stage.get('classes'):
+        preprocessor['num_classes'] = len(stage.classes)
+    return preprocessor
+
+
 def _loader(batch_size: int, dataset: dict, shuffle: bool) -> dict:
     return dict(
         batch_size=batch_size,
@@ -174,23 +210,28 @@ def training_cfg(plan: Config,
                    stage.get('warmup_epochs', 0))
     train_set = dataset_cfg(plan, stage.train, 'train', seed,
                             plan.train_pipeline, stage.get('samples'))
+    if stage.get('classes'):
+        train_set = dict(
+            type='ClassSubsetDataset',
+            dataset=train_set,
+            classes=list(stage.classes))
     if stage.get('noise'):
         train_set = dict(
             type='NoisyLabelDataset',
             dataset=train_set,
             seed=seed,
             **stage.noise)
-    student = copy.deepcopy(recipe.model)
+    student = classifier_cfg(plan, stage)
     if stage.get('init') == 'pretrain':
         student['backbone']['init_cfg'] = dict(
             type='Pretrained', checkpoint=pretrained, prefix='backbone.')
     if stage.get('teacher'):
-        teacher = copy.deepcopy(plan.models[teacher_stage.model].model)
+        teacher = classifier_cfg(plan, teacher_stage)
         model = dict(
             _scope_='mmrazor',
             type='WeakToStrongDistill',
             data_preprocessor=dict(
-                copy.deepcopy(plan.data_preprocessor),
+                _preprocessor(plan, stage),
                 type='mmpretrain.ClsDataPreprocessor'),
             architecture=dict(student, _scope_='mmpretrain'),
             teacher=dict(teacher, _scope_='mmpretrain'),
@@ -203,15 +244,21 @@ def training_cfg(plan: Config,
                 distill_losses=dict(loss_w2s=copy.deepcopy(stage.loss))))
     else:
         model = dict(
-            student, data_preprocessor=copy.deepcopy(plan.data_preprocessor))
+            student, data_preprocessor=_preprocessor(plan, stage))
+    test = stage.get('test', {})
+    test_set = eval_dataset_cfg(plan, evaluation, seed)
+    if test.get('classes'):
+        test_set = dict(
+            type='ClassSubsetDataset',
+            dataset=test_set,
+            classes=list(test.classes))
     cfg.update(
         model=model,
         optim_wrapper=copy.deepcopy(recipe.optim_wrapper),
         train_dataloader=_loader(recipe.batch_size, train_set, True),
-        test_dataloader=_loader(TEST_BATCH,
-                                eval_dataset_cfg(plan, evaluation, seed),
-                                False),
-        test_evaluator=dict(type='Accuracy', topk=(1, )),
+        test_dataloader=_loader(TEST_BATCH, test_set, False),
+        test_evaluator=copy.deepcopy(
+            test.get('evaluator', dict(type='Accuracy', topk=(1, )))),
         test_cfg=dict())
     if stage.get('warmup'):
         cfg['custom_hooks'].append(

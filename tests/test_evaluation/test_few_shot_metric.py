@@ -5,7 +5,9 @@ import torch
 from mmpretrain.structures import DataSample
 
 import mmw2s  # noqa: F401
+from mmw2s.datasets.episodic_sampler import classes_for_episodes, draw_episode
 from mmw2s.evaluation import FewShotAccuracy, episode_accuracies, mean_and_ci95
+from mmw2s.models import EpisodeCentroidHead
 
 
 def clustered(num_classes=10, per_class=30, dim=16, spread=0.05, seed=0):
@@ -98,3 +100,32 @@ def test_few_shot_config_predicts_features_for_the_metric():
     metric.process(batch, [p.to_dict() for p in predictions])
     results = metric.compute_metrics(metric.results)
     assert 0.0 <= results['5way-1shot'] <= 100.0
+
+
+def test_centroids_are_meta_baselines_as_in_the_head():
+    """The metric classifies each episode exactly as EpisodeCentroidHead
+    (Meta-Baseline: normalise the mean of the raw support features), on
+    features whose norms differ by four orders of magnitude, where
+    averaging normalised features would classify otherwise."""
+    rng = np.random.default_rng(1)
+    labels = np.repeat(np.arange(6), 12)
+    features = rng.normal(size=(len(labels), 4)) * np.exp(
+        rng.uniform(-4.6, 4.6, size=(len(labels), 1)))
+    ways, shots, queries, episodes = 5, 5, 3, 40
+    measured = episode_accuracies(features, labels, ways, shots, queries,
+                                  episodes, seed=7)
+    head = EpisodeCentroidHead(ways, shots, queries)
+    draws = np.random.default_rng(7)
+    by_class = classes_for_episodes(labels, ways, shots + queries, 'test')
+    truth = np.repeat(np.arange(ways), queries)
+    expected, averaged_normalised = [], []
+    for _ in range(episodes):
+        episode = features[draw_episode(draws, by_class, ways,
+                                        shots + queries)]
+        logits = head((torch.as_tensor(episode.reshape(-1, 4)), ))
+        expected.append((logits.argmax(1).numpy() == truth).mean())
+        unit = episode / np.linalg.norm(episode, axis=-1, keepdims=True)
+        other = unit[:, shots:].reshape(-1, 4) @ unit[:, :shots].mean(1).T
+        averaged_normalised.append((other.argmax(1) == truth).mean())
+    np.testing.assert_allclose(measured, expected)
+    assert not np.allclose(averaged_normalised, expected)

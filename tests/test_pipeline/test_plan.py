@@ -9,6 +9,7 @@ from conftest import REPO_ROOT
 from idx_helpers import write_fashion_like
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
+from mmpretrain.datasets.categories import FASHIONMNIST_CATEGORITES
 from mmpretrain.registry import DATASETS
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmrazor.registry import MODELS as MMRAZOR_MODELS
@@ -16,7 +17,7 @@ from mmrazor.registry import MODELS as MMRAZOR_MODELS
 from mmw2s.pipeline.plan import (EvalSpec, data_fingerprint, part_size,
                                  pretrain_settings, resolve_stage,
                                  setting_names, settings_key, stage_settings)
-from mmw2s.pipeline.stages import training_cfg
+from mmw2s.pipeline.stages import classifier_cfg, dataset_cfg, training_cfg
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
 
@@ -100,24 +101,50 @@ def test_bad_stages_are_refused_with_their_key(plan):
         resolve_stage(plan, 'transfer', 'kd')
     with pytest.raises(ValueError, match="unknown settings \\['cifar'\\]"):
         setting_names(plan, ['cifar'])
+    plan.settings.few_shot.stages.kd.classes = [1, 3]
+    with pytest.raises(ValueError, match=r'few_shot.stages.kd.classes is '
+                       r'\[1, 3\], but its teacher .weak. learns classes '
+                       r'\[0, 2, 4, 6, 8\]'):
+        resolve_stage(plan, 'few_shot', 'kd')
+    plan.settings.few_shot.stages.alone.test = dict(episodes=5)
+    with pytest.raises(KeyError, match=r"alone.test has unknown fields "
+                       r"\['episodes'\]"):
+        resolve_stage(plan, 'few_shot', 'alone')
+
+
+def _labels_of(dataset):
+    return [dataset.get_data_info(i)['gt_label'] for i in range(len(dataset))]
 
 
 def test_every_stage_builds_its_model_and_data(plan, tmp_path):
     """Each stage's runner config builds: model (with init_weights, so the
     pre-trained backbone and the teacher checkpoint load), training and test
-    datasets."""
+    datasets, with the stage's classes and test evaluator."""
     DefaultScope.get_instance('test_pipeline_stages', scope_name='mmpretrain')
-    checkpoints = {}
-    for name, recipe in plan.models.items():
-        model = MMPRETRAIN_MODELS.build(recipe.model)
-        checkpoints[name] = str(tmp_path / f'{name}.pth')
-        torch.save(dict(state_dict=model.state_dict()), checkpoints[name])
-    pretrained = checkpoints[plan.pretrain.student]
+    pretrained = str(tmp_path / 'pretrained.pth')
+    torch.save(
+        dict(
+            state_dict=MMPRETRAIN_MODELS.build(
+                plan.models[plan.pretrain.student].model).state_dict()),
+        pretrained)
+    whole_train = _labels_of(
+        DATASETS.build(dataset_cfg(plan, 'train', 'train', 0, [])))
+    whole_test = _labels_of(
+        DATASETS.build(dataset_cfg(plan, None, 'test', 0, [], 30)))
+    built_few_shot = False
     for setting in setting_names(plan, ['all']):
         for name in plan.settings[setting].stages:
             stage = resolve_stage(plan, setting, name)
             teacher = resolve_stage(plan, setting, stage.teacher) \
                 if stage.get('teacher') else None
+            teacher_ckpt = None
+            if teacher:
+                teacher_ckpt = str(tmp_path / f'{setting}_{teacher.name}.pth')
+                torch.save(
+                    dict(
+                        state_dict=MMPRETRAIN_MODELS.build(
+                            classifier_cfg(plan, teacher)).state_dict()),
+                    teacher_ckpt)
             cfg = training_cfg(
                 plan,
                 stage,
@@ -125,7 +152,7 @@ def test_every_stage_builds_its_model_and_data(plan, tmp_path):
                 str(tmp_path / setting / name),
                 EvalSpec('test', 30),
                 pretrained=pretrained,
-                teacher_ckpt=checkpoints[teacher.model] if teacher else None,
+                teacher_ckpt=teacher_ckpt,
                 teacher_stage=teacher)
             model = MMRAZOR_MODELS.build(cfg.model)
             model.init_weights()
@@ -135,6 +162,27 @@ def test_every_stage_builds_its_model_and_data(plan, tmp_path):
                     'ground_truth', True)
             train_set = DATASETS.build(cfg.train_dataloader.dataset)
             test_set = DATASETS.build(cfg.test_dataloader.dataset)
-            assert len(train_set) == part_size(plan, stage.train)
-            assert len(test_set) == 30
             assert train_set[0]['inputs'].shape[-2:] == (32, 32)
+            classes = stage.get('classes')
+            tested = stage.get('test', {}).get('classes')
+            if stage.train == 'train':
+                assert len(train_set) == sum(
+                    classes is None or label in classes
+                    for label in whole_train)
+            else:
+                assert len(train_set) == part_size(plan, stage.train)
+            assert len(test_set) == sum(tested is None or label in tested
+                                        for label in whole_test)
+            student = model.student if teacher else model
+            if classes:
+                assert set(_labels_of(train_set)) == set(range(len(classes)))
+                # the classifier's last layer has one output per class
+                outputs = student(torch.zeros(2, 1, 32, 32), mode='tensor')
+                assert outputs.shape == (2, len(classes))
+            if tested:
+                built_few_shot = True
+                assert test_set.metainfo['classes'] == tuple(
+                    FASHIONMNIST_CATEGORITES[c] for c in tested)
+                assert cfg.test_evaluator.type == 'FewShotAccuracy'
+                assert type(student).__name__ == 'FewShotClassifier'
+    assert built_few_shot

@@ -3,7 +3,8 @@
 import pytest
 from mmengine.config import ConfigDict
 
-from mmw2s.pipeline.report import claim_row, mean_std, setting_table
+from mmw2s.pipeline.report import (claim_row, evaluation_note, mean_std,
+                                   setting_table)
 
 CLASSES = [str(i) for i in range(10)]
 
@@ -82,3 +83,55 @@ def test_no_pgr_when_the_ceiling_is_not_above_the_weak_model():
     assert 'PGR is not reported' in table and 'seed(s) [0]' in table
     row = claim_row(dict(claim='PGR > 0', run='kd', pgr=pgr), results)
     assert row[1] == '—' and row[4].startswith('undefined (no PGR')
+
+
+def test_a_setting_with_its_own_metrics_and_intervals():
+    """A few-shot setting reports each of its metrics with the per-seed 95%
+    intervals, decides claims on the metric they name (else its first), and
+    says which classes it was tested on."""
+    one, five = 'few-shot/5way-1shot', 'few-shot/5way-5shot'
+    results = {
+        seed: {
+            stage: {
+                one: base + seed,
+                f'{one}_ci95': 0.5,
+                five: base + 10 - seed,
+                f'{five}_ci95': 0.25,
+                'train_images': 90,
+                'test_images': 40,
+                'classes': ['b', 'd']
+            }
+            for stage, base in (('alone', 50.0), ('adaptconf', 51.0))
+        }
+        for seed in (0, 1)
+    }
+    spec = ConfigDict(
+        stages=dict(alone=dict(), adaptconf=dict()),
+        metrics={
+            one: '1-shot (%)',
+            five: '5-shot (%)'
+        })
+    table = '\n'.join(setting_table(spec, results))
+    assert ('| run | what it is | training images | 1-shot (%) | per seed '
+            '(± 95% interval) | 5-shot (%) | per seed (± 95% interval) |'
+            ) in table
+    assert ('| adaptconf |  | 90 | 51.50 ± 0.71 | 51.00 ± 0.50, 52.00 ± 0.50 '
+            '| 60.50 ± 0.71 | 61.00 ± 0.25, 60.00 ± 0.25 |') in table
+    row = claim_row(
+        dict(claim='c', run='adaptconf', baseline='alone'), results, one)
+    assert row[1:4] == ['51.50 ± 0.71 vs 50.50 ± 0.71', '+1.00, +1.00', '2/2']
+    row = claim_row(
+        dict(claim='c', run='alone', baseline='adaptconf', metric=five),
+        results, one)
+    assert row[2] == '-1.00, -1.00' and row[4] == 'does not hold'
+    assert evaluation_note(spec, results, ['a', 'b', 'c', 'd'], {}) == [
+        'Its runs are tested on the 2 classes b, d of the evaluation split '
+        '(40 images).', ''
+    ]
+    assert evaluation_note(spec, results, ['b', 'd'], {}) == []
+    assert evaluation_note(
+        spec, results, ['b', 'd'],
+        dict(type='FewShotAccuracy', num_ways=4, num_queries=1)) == [
+            'Metric: `FewShotAccuracy(num_ways=4, num_queries=1)`. Chance is '
+            '25.0%.', ''
+        ]

@@ -7,11 +7,14 @@ import os.path as osp
 import re
 import subprocess
 
+import numpy as np
 import pytest
 from conftest import REPO_ROOT, python_tool, run_tool
 from idx_helpers import write_fashion_like
 from PIL import Image
 
+from mmw2s.datasets import read_idx
+from mmw2s.datasets.idx_dataset import subset_indices
 from mmw2s.pipeline.plan import file_sha256
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
@@ -118,6 +121,49 @@ def test_rerun_reuses_only_stages_with_the_same_settings(miniature_run):
         cwd=REPO_ROOT).stdout
     assert _stage_lines(changed,
                         'done in [\\d.]+ min') == {'transfer/adaptconf'}
+
+
+def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
+    data_root = write_fashion_like(
+        str(tmp_path / 'idx'), num_train=300, num_test=70)
+    work_dir = str(tmp_path / 'work')
+    few_shot = 'settings.few_shot.defaults'
+    run_tool(
+        python_tool('w2s_pipeline.py') + [
+            CONFIG, '--work-dir', work_dir, '--data-root', data_root,
+            '--suite', 'few_shot', *MINIATURE[5:12], f'{few_shot}.epochs=1',
+            'settings.few_shot.stages.weak.epochs=1',
+            f'{few_shot}.test.evaluator.num_queries=1',
+            f'{few_shot}.test.evaluator.num_episodes=20'
+        ],
+        cwd=REPO_ROOT)
+    report = open(osp.join(work_dir, 'report.md')).read()
+    labels = read_idx(osp.join(data_root,
+                               'train-labels-idx1-ubyte.gz')).astype(int)
+    train_part = subset_indices(len(labels), 'train', 0, None, 50)
+    base_images = int(np.isin(labels[train_part], [0, 2, 4, 6, 8]).sum())
+    # 70 test images, 7 of each class: 35 of the 5 novel classes
+    assert ('tested on the 5 classes Trouser, Dress, Sandal, Sneaker, Ankle '
+            'boot of the evaluation split (35 images). Metric: '
+            '`FewShotAccuracy(num_ways=5, num_shots=(1, 5), num_queries=1, '
+            'num_episodes=20, seed=0)`. Chance is 20.0%.') in report
+    assert 'asked for 20,000 training images; the data has 250' in report
+    assert '5-way 1-shot (%) | per seed (± 95% interval) | 5-way 5-shot' \
+        in report
+    for stage in ('weak', 'alone', 'kd', 'adaptconf'):
+        result = _result(work_dir, 'few_shot', stage)
+        assert result['train_images'] == base_images
+        assert result['test_images'] == 35
+        assert 'accuracy' not in result
+        row = re.search(
+            rf'^\| {stage} \| [^|]* \| {base_images} \| ([\d.]+) \| '
+            rf'([\d.]+) ± ([\d.]+) \|', report, re.MULTILINE)
+        assert float(row.group(1)) == float(row.group(2)) == pytest.approx(
+            result['few-shot/5way-1shot'], abs=0.005)
+        assert float(row.group(3)) == pytest.approx(
+            result['few-shot/5way-1shot_ci95'], abs=0.005)
+    assert '| AdaptConf > base-class labels alone (5-shot) | few_shot |' \
+        in report
 
 
 def test_pretraining_never_reads_labels_and_checks_its_checkpoint(tmp_path):
