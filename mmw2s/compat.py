@@ -226,8 +226,6 @@ def _write_local_files_atomically() -> None:
     temporary file in the same directory, flush it to disk, then rename it
     over the target: readers see the old file or the whole new one."""
     from mmengine.fileio.backends.local_backend import LocalBackend
-    umask = os.umask(0)
-    os.umask(umask)
 
     def put_atomically(self, obj: bytes, filepath) -> None:
         directory = osp.dirname(osp.abspath(filepath))
@@ -239,7 +237,8 @@ def _write_local_files_atomically() -> None:
                 file.write(obj)
                 file.flush()
                 os.fsync(file.fileno())
-            os.chmod(temporary, 0o666 & ~umask)  # as open() would create it
+            # as open() would create it
+            os.chmod(temporary, 0o666 & ~current_umask())
             os.replace(temporary, filepath)
         except BaseException:
             if osp.exists(temporary):
@@ -247,6 +246,22 @@ def _write_local_files_atomically() -> None:
             raise
 
     LocalBackend.put = put_atomically
+
+
+def current_umask() -> int:
+    """The process's umask, read without changing it (Linux's
+    /proc/self/status). Elsewhere it is read by setting and restoring it,
+    which other threads may see for an instant."""
+    try:
+        with open('/proc/self/status') as status:
+            for line in status:
+                if line.startswith('Umask:'):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    umask = os.umask(0o077)  # the strictest value while it is read
+    os.umask(umask)
+    return umask
 
 
 def _explain_retired_mmcls() -> None:

@@ -12,6 +12,7 @@ from mmengine.config import Config
 from mmengine.fileio.backends.local_backend import LocalBackend
 
 import mmw2s  # noqa: F401
+from mmw2s.compat import current_umask
 from mmw2s.engine import SkipNonFiniteOptimWrapper
 from mmw2s.utils import load_checkpoint_safely
 
@@ -89,6 +90,23 @@ def test_checkpoint_writes_are_atomic(tmp_path, monkeypatch):
         LocalBackend().put(b'half-written new checkpoint', target)
     assert open(target, 'rb').read() == b'complete'
     assert os.listdir(str(tmp_path)) == ['epoch_1.pth']
+
+
+def test_checkpoints_get_the_umask_mode_and_the_umask_is_never_changed(
+        tmp_path, monkeypatch):
+    """The mode follows the umask, read from /proc without setting it
+    (os.umask would, for an instant, apply to every thread's files)."""
+    previous = os.umask(0o027)
+    try:
+        calls = []
+        monkeypatch.setattr(os, 'umask', lambda mask: calls.append(mask))
+        assert current_umask() == 0o027
+        LocalBackend().put(b'weights', str(tmp_path / 'epoch_1.pth'))
+        assert calls == []
+    finally:
+        monkeypatch.undo()
+        os.umask(previous)
+    assert os.stat(tmp_path / 'epoch_1.pth').st_mode & 0o777 == 0o640
 
 
 def test_mmcls_references_get_a_clear_error(tmp_path):

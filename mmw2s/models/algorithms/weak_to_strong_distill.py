@@ -34,8 +34,11 @@ class WeakToStrongDistill(SingleTeacherDistill):
       truth reaches it;
     - ``teacher=None`` trains from offline weak logits carried by the data
       samples (:class:`WeakLogitsTeacher`): no teacher network in memory;
-    - it logs ``teacher_acc``, the teacher's accuracy on the batch, when the
-      samples have hard labels.
+    - it logs ``teacher_acc``, the fraction of the batch the teacher
+      classifies right (a fraction, as the distiller's ``agreement``), when
+      the samples have hard labels;
+    - ``student_trainable=False`` is refused: the student is what
+      weak-to-strong training trains.
 
     Args:
         distiller (dict): Config of the distiller, usually
@@ -64,6 +67,9 @@ class WeakToStrongDistill(SingleTeacherDistill):
                              'weak teacher of weak-to-strong training is '
                              'frozen.')
         kwargs['teacher_trainable'] = False
+        if not kwargs.get('student_trainable', True):
+            raise ValueError('student_trainable=False is not supported: '
+                             'weak-to-strong training trains the student.')
         self.offline = teacher is None
         if self.offline and teacher_ckpt:
             raise ValueError(f'teacher_ckpt={teacher_ckpt!r} needs a teacher '
@@ -163,9 +169,9 @@ class WeakToStrongDistill(SingleTeacherDistill):
 
     def _teacher_batch_accuracy(
             self, data_samples: Optional[List]) -> Optional[Tensor]:
-        """The teacher's top-1 accuracy on the batch, if every sample has a
-        single hard label (not after mixup or cutmix) and a prediction (not
-        in few-shot episodes)."""
+        """The teacher's top-1 accuracy on the batch (a fraction), if every
+        sample has a single hard label (not after mixup or cutmix) and a
+        prediction (not in few-shot episodes)."""
         if not data_samples or not hasattr(self.distiller, 'get_logits'):
             return None
         if not all('gt_label' in sample and 'gt_score' not in sample
@@ -179,4 +185,4 @@ class WeakToStrongDistill(SingleTeacherDistill):
             if logits.shape[0] != len(labels):  # e.g. an episode's queries
                 return None
             return (logits.argmax(dim=1) == labels.to(
-                logits.device)).float().mean() * 100
+                logits.device)).float().mean()

@@ -36,9 +36,20 @@ def test_distill_loss_uses_the_class_logits_of_any_head(head_name):
     torch.testing.assert_close(
         losses['distill.agreement'],
         (student_logits.argmax(1) == teacher_logits.argmax(1)).float().mean())
+    labels = torch.cat([sample.gt_label for sample in samples])
+    # the teacher's accuracy on the batch, a fraction as the agreement
+    torch.testing.assert_close(
+        losses['teacher_acc'],
+        (teacher_logits.argmax(1) == labels).float().mean())
     assert 'student.loss' in losses
     for key in ('distill.w2s_beta', 'distill.agreement', 'teacher_acc'):
         assert key in losses and 'loss' not in key
+
+
+def test_a_frozen_student_is_refused():
+    with pytest.raises(ValueError, match='student_trainable=False is not '
+                       'supported'):
+        MODELS.build(w2s_model(cnn(8), cnn(4), student_trainable=False))
 
 
 def test_teacher_stays_in_eval_mode_with_dropout_and_drop_path():
