@@ -5,7 +5,9 @@ The file feeds offline weak-to-strong training: wrap the same dataset in
 ``dict(type='WeakLabelDataset', dataset=..., weak_logits_file=FILE)`` and
 set ``teacher=None`` in the ``WeakToStrongDistill`` model. The dataset is
 read in order with the config's test pipeline, so the logits are
-deterministic.
+deterministic. Each row is keyed by its sample (label and image hash,
+``sample_keys``), so that ``WeakLabelDataset`` refuses a dataset in another
+order or another subset.
 
 Example::
 
@@ -23,6 +25,7 @@ from mmpretrain.registry import MODELS
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.apis import compute_weak_logits, deterministic_dataloader_cfg
+from mmw2s.datasets import WeakLabelDataset
 from mmw2s.models import load_teacher_weights
 
 
@@ -67,6 +70,8 @@ def main() -> None:
     torch.save(
         dict(
             weak_logits=logits,
+            sample_keys=WeakLabelDataset.sample_keys(dataloader.dataset),
+            num_samples=len(logits),
             config=args.config,
             checkpoint=args.checkpoint,
             split=args.split), args.out)

@@ -53,7 +53,11 @@ def test_wrappers_nest_and_offer_labels_to_samplers(fashion, tmp_path):
     flipped = np.flatnonzero(noisy.noisy_labels != noisy.clean_labels)
     assert len(flipped) > 0
     logits = torch.randn(len(noisy), 4)
-    torch.save(dict(weak_logits=logits), tmp_path / 'logits.pth')
+    torch.save(
+        dict(
+            weak_logits=logits,
+            sample_keys=WeakLabelDataset.sample_keys(noisy)),
+        tmp_path / 'logits.pth')
     weak = WeakLabelDataset(noisy, str(tmp_path / 'logits.pth'))
     np.testing.assert_array_equal(weak.get_gt_labels(), noisy.noisy_labels)
     index = int(flipped[0])

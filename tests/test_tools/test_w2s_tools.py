@@ -13,6 +13,7 @@ from mmengine.registry import DefaultScope
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
+from mmw2s.apis import student_checkpoint, student_config
 from mmw2s.datasets import WeakLabelDataset
 from mmw2s.utils import load_checkpoint_safely
 
@@ -20,6 +21,7 @@ CNN_TO_VIT = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py')
 VIT_TO_CNN = osp.join(TEST_CONFIGS, 'w2s_tiny_vit_to_cnn_augconf.py')
 WEAK_CNN = osp.join(TEST_CONFIGS, 'weak_tiny_cnn.py')
 OFFLINE = osp.join(TEST_CONFIGS, 'w2s_tiny_offline.py')
+CIFAR_RESNET18 = 'mmpretrain::resnet/resnet18_8xb16_cifar10.py'
 
 
 def data_root_options(image_root: str,
@@ -52,6 +54,26 @@ def logged(log: str, key: str, epoch: int) -> list:
         float(value) for line in lines
         for value in re.findall(rf'{re.escape(key)}: ([-\d.]+)', line)
     ]
+
+
+def assert_exported_student_matches(algorithm: torch.nn.Module,
+                                    student_cfg: str,
+                                    student_ckpt: str,
+                                    inputs: torch.Tensor) -> None:
+    """Build the exported student with mmpretrain's registry alone, load its
+    checkpoint strictly and compare its logits on ``inputs`` with those of
+    the student inside ``algorithm``."""
+    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        student = PRETRAIN_MODELS.build(Config.fromfile(student_cfg).model)
+    student.load_state_dict(
+        load_checkpoint_safely(student_ckpt)['state_dict'], strict=True)
+    algorithm.eval()
+    student.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(
+            student(inputs, mode='tensor'),
+            algorithm.student(inputs, mode='tensor'))
 
 
 @pytest.fixture(scope='module')
@@ -110,18 +132,8 @@ def test_exported_student_matches_and_loads_in_mmpretrain(
     cfg = Config.fromfile(CNN_TO_VIT)
     algorithm = MODELS.build(cfg.model)
     algorithm.load_state_dict(load_checkpoint_safely(checkpoint)['state_dict'])
-    from mmpretrain.registry import MODELS as PRETRAIN_MODELS
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        student = PRETRAIN_MODELS.build(Config.fromfile(student_cfg).model)
-    student.load_state_dict(
-        load_checkpoint_safely(student_ckpt)['state_dict'], strict=True)
-    algorithm.eval()
-    student.eval()
-    inputs = torch.randn(3, 3, 16, 16)
-    with torch.no_grad():
-        torch.testing.assert_close(
-            student(inputs, mode='tensor'),
-            algorithm.student(inputs, mode='tensor'))
+    assert_exported_student_matches(algorithm, student_cfg, student_ckpt,
+                                    torch.randn(3, 3, 16, 16))
 
     from mmpretrain.apis import ImageClassificationInferencer
     inferencer = ImageClassificationInferencer(
@@ -142,6 +154,34 @@ def test_exported_student_matches_and_loads_in_mmpretrain(
         r'Epoch\(val\) \[2\]\[\d+/\d+\]\s+accuracy/top1: ([\d.]+)', log)
     assert tested and validated
     assert float(tested[-1]) == float(validated[-1])
+
+
+def test_student_named_by_cfg_path_exports_to_plain_mmpretrain(tmp_path):
+    cfg = Config.fromfile(CNN_TO_VIT)
+    cfg.model.architecture = dict(cfg_path=CIFAR_RESNET18, pretrained=False)
+    cfg.model.teacher.head.num_classes = 10
+    algorithm = MODELS.build(cfg.model)
+    student_ckpt = str(tmp_path / 'student.pth')
+    student_cfg = str(tmp_path / 'student_config.py')
+    torch.save(
+        student_checkpoint(dict(state_dict=algorithm.state_dict())),
+        student_ckpt)
+    student_config(cfg).dump(student_cfg)
+    assert_exported_student_matches(algorithm, student_cfg, student_ckpt,
+                                    torch.randn(2, 3, 32, 32))
+
+
+def test_student_config_names_a_cfg_path_it_cannot_resolve():
+    cfg = Config(
+        dict(
+            model=dict(
+                architecture=dict(
+                    cfg_path='mmpretrain::resnet/no_such_config.py'))))
+    with pytest.raises(
+            ValueError,
+            match=r'model\.architecture\.cfg_path='
+            r"'mmpretrain::resnet/no_such_config\.py'"):
+        student_config(cfg)
 
 
 def test_offline_weak_logits_train_a_student(cnn_to_vit_run, tmp_path,

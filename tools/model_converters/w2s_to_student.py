@@ -4,7 +4,9 @@ plain mmpretrain checkpoint of the student.
 
 With ``--config`` it also writes a student-only mmpretrain config, so that
 ``ImageClassificationInferencer`` and ``tools/test.py`` can use the pair
-without the teacher.
+without the teacher; a student named by reference,
+``architecture=dict(cfg_path='mmpretrain::...', pretrained=False)``, is
+written out as the model config it refers to.
 
 Example::
 
@@ -14,7 +16,6 @@ Example::
         --out-config work_dirs/w2s/student_config.py
 """
 import argparse
-import copy
 import os
 import os.path as osp
 
@@ -22,12 +23,8 @@ import torch
 from mmengine.config import Config
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
-from mmw2s.models.algorithms.teacher_checkpoint import select_prefix
+from mmw2s.apis import student_checkpoint, student_config
 from mmw2s.utils import load_checkpoint_safely
-
-STUDENT_PREFIX = 'architecture.'
-TEST_KEYS = ('test_dataloader', 'test_evaluator', 'test_cfg', 'val_dataloader',
-             'val_evaluator', 'custom_imports')
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,34 +39,6 @@ def parse_args() -> argparse.Namespace:
     if bool(args.config) != bool(args.out_config):
         parser.error('--config and --out-config go together')
     return args
-
-
-def student_checkpoint(checkpoint: dict) -> dict:
-    """The student's weights and the run's meta information."""
-    state_dict = select_prefix(checkpoint['state_dict'], STUDENT_PREFIX)
-    meta = {
-        key: value
-        for key, value in checkpoint.get('meta', {}).items()
-        if key in ('epoch', 'iter', 'seed', 'dataset_meta', 'mmengine_version')
-    }
-    return dict(meta=meta, state_dict=state_dict)
-
-
-def student_config(cfg: Config) -> Config:
-    """A plain mmpretrain config of the student, for testing and
-    inference."""
-    model = copy.deepcopy(cfg.model.architecture)
-    preprocessor = copy.deepcopy(cfg.model.get('data_preprocessor', None))
-    if preprocessor is not None:
-        preprocessor.pop('batch_augments', None)
-        model['data_preprocessor'] = preprocessor
-    student = dict(model=model, default_scope='mmpretrain')
-    for key in TEST_KEYS:
-        if key in cfg:
-            student[key] = copy.deepcopy(cfg[key])
-    if 'val_dataloader' in student:
-        student['val_cfg'] = dict()  # a plain ValLoop: there is no teacher
-    return Config(student)
 
 
 def main() -> None:
