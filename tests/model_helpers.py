@@ -111,6 +111,9 @@ def w2s_model(student: dict,
               teacher: Optional[dict],
               losses: Optional[dict] = None,
               **kwargs) -> dict:
+    """A WeakToStrongDistill config; its teacher may stay random (these
+    tests check the mechanics, not a trained teacher)."""
+    kwargs.setdefault('allow_random_teacher', teacher is not None)
     return dict(
         _scope_='mmrazor',
         type='WeakToStrongDistill',

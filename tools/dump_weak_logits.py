@@ -17,7 +17,7 @@ Example::
 import argparse
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
@@ -27,6 +27,7 @@ import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.apis import compute_weak_logits, deterministic_dataloader_cfg
 from mmw2s.datasets import WeakLabelDataset
 from mmw2s.models import load_teacher_weights
+from mmw2s.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,7 +57,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmpretrain'))

@@ -8,12 +8,13 @@ import os
 import os.path as osp
 
 import torch.distributed as dist
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
+from mmw2s.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -42,7 +43,7 @@ def parse_args() -> argparse.Namespace:
 
 def main() -> None:
     args = parse_args()
-    cfg = Config.fromfile(args.config)
+    cfg = load_config(args.config)
     cfg.launcher = args.launcher
     if args.work_dir is not None:
         cfg.work_dir = args.work_dir

@@ -15,6 +15,7 @@ from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
+from mmw2s.utils import load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -91,7 +92,7 @@ def merge_args(cfg: Config, args: argparse.Namespace) -> Config:
 
 def main() -> None:
     args = parse_args()
-    cfg = merge_args(Config.fromfile(args.config), args)
+    cfg = merge_args(load_config(args.config), args)
     if 'runner_type' in cfg:
         runner = RUNNERS.build(cfg)
     else:

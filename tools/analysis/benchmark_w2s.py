@@ -169,6 +169,8 @@ def build(setting: dict, kind: str, device: str,
                 teacher=None
                 if kind == 'offline' else classifier(setting['teacher']),
                 calculate_student_loss=True,
+                # speed does not depend on the teacher's weights
+                allow_random_teacher=True,
                 distiller=dict(
                     type='WeakToStrongDistiller',
                     distill_losses=dict(loss_w2s=dict(type='AdaptConfLoss')))))

@@ -20,11 +20,10 @@ import os
 import os.path as osp
 
 import torch
-from mmengine.config import Config
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.apis import student_checkpoint, student_config
-from mmw2s.utils import load_checkpoint_safely
+from mmw2s.utils import load_checkpoint_safely, load_config
 
 
 def parse_args() -> argparse.Namespace:
@@ -48,7 +47,7 @@ def main() -> None:
     torch.save(student_checkpoint(checkpoint), args.out)
     print(f'Saved the student to {args.out}')
     if args.config:
-        student_config(Config.fromfile(args.config)).dump(args.out_config)
+        student_config(load_config(args.config)).dump(args.out_config)
         print(f'Saved its config to {args.out_config}')
 
 

@@ -5,6 +5,7 @@ mmrazor's ``SingleTeacherDistill`` loads ``teacher_ckpt`` non-strictly and
 only logs mismatching keys, so a wrong file trains against a random teacher.
 Here every key must match in name and shape.
 """
+import os.path as osp
 from typing import Dict, List, Optional
 
 import torch.nn as nn
@@ -62,9 +63,14 @@ def load_teacher_weights(teacher: nn.Module,
             Defaults to None.
 
     Raises:
+        FileNotFoundError: ``filename`` is a local path that is not a file.
         ValueError: Keys or shapes do not match the teacher; the message
             lists the first missing, unexpected and mismatching keys.
     """
+    if '://' not in filename and not osp.isfile(filename):
+        raise FileNotFoundError(
+            f'teacher_ckpt {filename!r} is not a file; train the weak '
+            'teacher first and point teacher_ckpt at its checkpoint.')
     checkpoint = _load_checkpoint(filename, map_location='cpu')
     state_dict = checkpoint.get('state_dict', checkpoint)
     state_dict = select_prefix(state_dict, prefix)

@@ -11,6 +11,28 @@ from torch import Tensor
 from .teacher_checkpoint import load_teacher_weights
 
 
+def loads_own_weights(model: Union[BaseModel, Dict]) -> bool:
+    """Whether a model config loads weights when built or initialised: an
+    ``init_cfg`` of type ``Pretrained`` anywhere in it, or a ``cfg_path``
+    reference with ``pretrained=True``. A built model counts as loaded:
+    whoever built it chose its weights."""
+    if not isinstance(model, dict):
+        return True
+    if model.get('cfg_path') and model.get('pretrained'):
+        return True
+
+    def pretrained(value) -> bool:
+        if isinstance(value, dict):
+            if value.get('type') == 'Pretrained':
+                return True
+            return any(pretrained(item) for item in value.values())
+        if isinstance(value, (list, tuple)):
+            return any(pretrained(item) for item in value)
+        return False
+
+    return pretrained(model)
+
+
 def _num_classes(model: BaseModel) -> Optional[int]:
     return getattr(getattr(model, 'head', None), 'num_classes', None)
 
@@ -51,6 +73,10 @@ class WeakToStrongDistill(SingleTeacherDistill):
             prefix of ``teacher_ckpt``. Defaults to None.
         calculate_student_loss (bool): Train the student on ground truth too
             (the setting of Guo et al.). Defaults to True.
+        allow_random_teacher (bool): Accept a teacher that neither
+            ``teacher_ckpt`` nor its own config (an ``init_cfg`` of type
+            ``Pretrained``, ``pretrained=True``) gives weights, i.e. a random
+            teacher (tests). Defaults to False: such a teacher is refused.
         **kwargs: ``architecture``, ``data_preprocessor``, ``init_cfg`` and
             the other arguments of :class:`SingleTeacherDistill`.
     """
@@ -61,6 +87,7 @@ class WeakToStrongDistill(SingleTeacherDistill):
                  teacher_ckpt: Optional[str] = None,
                  teacher_ckpt_prefix: Optional[str] = None,
                  calculate_student_loss: bool = True,
+                 allow_random_teacher: bool = False,
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError('teacher_trainable=True is not supported: the '
@@ -74,6 +101,16 @@ class WeakToStrongDistill(SingleTeacherDistill):
         if self.offline and teacher_ckpt:
             raise ValueError(f'teacher_ckpt={teacher_ckpt!r} needs a teacher '
                              'model; teacher=None means offline weak logits.')
+        if not (self.offline or teacher_ckpt or allow_random_teacher
+                or loads_own_weights(teacher)):
+            raise ValueError(
+                'WeakToStrongDistill: teacher_ckpt is not set and the '
+                "teacher's config loads no weights, so the weak teacher "
+                'would stay randomly initialised. Train the teacher first '
+                'and set teacher_ckpt to its checkpoint (or give the teacher '
+                "an init_cfg=dict(type='Pretrained', ...)); set "
+                'allow_random_teacher=True only to test with a random '
+                'teacher.')
         super().__init__(
             distiller=distiller,
             teacher=dict(

@@ -51,6 +51,8 @@ model = dict(
         num_classes=num_classes),
     architecture=strong_model,
     teacher=weak_model,
+    # the tests train against an untrained teacher
+    allow_random_teacher=True,
     distiller=dict(
         type='WeakToStrongDistiller',
         distill_losses=dict(

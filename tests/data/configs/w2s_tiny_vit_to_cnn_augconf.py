@@ -9,6 +9,8 @@ model = dict(
     data_preprocessor={{_base_.model.data_preprocessor}},
     architecture={{_base_.weak_model}},
     teacher={{_base_.strong_model}},
+    # the tests train against an untrained teacher
+    allow_random_teacher=True,
     distiller=dict(
         type='WeakToStrongDistiller',
         distill_losses=dict(loss_w2s=dict(type='AugConfLoss', alpha=0.5))))

@@ -204,3 +204,27 @@ def test_stop_distill_hook_turns_the_distill_losses_off():
     losses = algorithm.loss(inputs, samples)
     assert 'student.loss' in losses
     assert not any(key.startswith('distill.') for key in losses)
+
+
+def test_a_teacher_without_weights_is_refused(tmp_path):
+    """No teacher_ckpt and no weights in the teacher's config: refused,
+    naming teacher_ckpt; a wrong path names teacher_ckpt too."""
+    with pytest.raises(ValueError, match='teacher_ckpt is not set'):
+        MODELS.build(w2s_model(vit(), cnn(4), allow_random_teacher=False))
+    missing = str(tmp_path / 'teacher.pth')
+    with pytest.raises(FileNotFoundError, match=f"teacher_ckpt '{missing}' "
+                       'is not a file; train the weak teacher first'):
+        MODELS.build(
+            w2s_model(vit(), cnn(4), teacher_ckpt=missing,
+                      allow_random_teacher=False))
+    # a teacher whose config loads its own weights needs no teacher_ckpt
+    weights = str(tmp_path / 'backbone.pth')
+    teacher = MODELS.build(dict(cnn(4), _scope_='mmpretrain'))
+    torch.save(teacher.state_dict(), weights)
+    pretrained = cnn(4)
+    pretrained['init_cfg'] = dict(type='Pretrained', checkpoint=weights)
+    algorithm = MODELS.build(
+        w2s_model(vit(), pretrained, allow_random_teacher=False))
+    algorithm.init_weights()
+    for name, value in teacher.state_dict().items():
+        torch.testing.assert_close(algorithm.teacher.state_dict()[name], value)
