@@ -125,6 +125,10 @@ class IDXDataset(BaseDataset):
         labelled (bool): Read the labels file. With False the labels file
             is never opened and samples carry only ``img`` (self-supervised
             pre-training). Defaults to True.
+
+    Without class names (``classes``, or a subclass's ``METAINFO``), the
+    classes are named by their labels: ``'0'`` to the largest label of the
+    split read.
         install_hint (str): Added to the error when a file is missing.
         **kwargs: Other arguments of mmpretrain's ``BaseDataset``, e.g.
             ``classes`` and ``pipeline``.
@@ -191,7 +195,11 @@ class IDXDataset(BaseDataset):
                 f'{images.shape}, labels {labels.shape}; expected (N, H, W) '
                 'and (N, ).')
         num_classes = len(self.CLASSES) if self.CLASSES else None
-        if num_classes is not None and int(labels.max()) >= num_classes:
+        if num_classes is None:
+            # unnamed classes are named by their labels, 0 to the largest
+            self._metainfo['classes'] = tuple(
+                str(label) for label in range(int(labels.max()) + 1))
+        elif int(labels.max()) >= num_classes:
             raise ValueError(
                 f'Label {int(labels.max())} in {self.data_root} is out of '
                 f'range for {num_classes} classes.')

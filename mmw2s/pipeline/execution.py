@@ -186,8 +186,7 @@ class Pipeline:
 
     def data_classes(self) -> List[str]:
         """The class names of the data (its dataset's metainfo)."""
-        dataset = dict(
-            eval_dataset_cfg(self.plan, self.evaluation, 0), lazy_init=True)
+        dataset = eval_dataset_cfg(self.plan, self.evaluation, 0)
         return list(DATASETS.build(dataset).metainfo['classes'])
 
     # Costs, for the progress bar

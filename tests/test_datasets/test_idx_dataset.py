@@ -134,3 +134,18 @@ def test_unlabelled_dataset_never_opens_the_labels_file(tmp_path):
     assert 'gt_label' not in dataset.get_data_info(0)
     with pytest.raises(FileNotFoundError, match='train-labels-idx1-ubyte'):
         FashionMNISTIDX(data_root=root)
+
+
+def test_unnamed_classes_are_named_by_their_labels(tmp_path):
+    root = str(tmp_path)
+    for prefix, labels in (('train', [0, 3, 1, 3]), ('t10k', [2, 0])):
+        write_idx(f'{root}/{prefix}-images-idx3-ubyte',
+                  np.zeros((len(labels), 4, 4), dtype=np.uint8))
+        write_idx(f'{root}/{prefix}-labels-idx1-ubyte',
+                  np.array(labels, dtype=np.uint8))
+    assert IDXDataset(data_root=root).metainfo['classes'] == ('0', '1', '2',
+                                                              '3')
+    assert IDXDataset(
+        data_root=root, split='test').metainfo['classes'] == ('0', '1', '2')
+    named = IDXDataset(data_root=root, classes=['a', 'b', 'c', 'd'])
+    assert named.metainfo['classes'] == ('a', 'b', 'c', 'd')
