@@ -73,6 +73,30 @@ def test_halves_are_disjoint_seeded_and_cover_the_split(tmp_path):
     assert images('B', 0, max_samples=30) <= half_b
 
 
+def test_subsets_keep_their_seeded_order(tmp_path):
+    """Offline weak logits are matched row by row, so a subset's order (not
+    only its content) must be the same for the same seed."""
+    root = write_fashion_like(str(tmp_path))
+
+    def order(subset, seed, max_samples=None):
+        dataset = FashionMNISTIDX(
+            data_root=root,
+            subset=subset,
+            subset_seed=seed,
+            max_samples=max_samples)
+        return [
+            dataset.get_data_info(i)['img'].tobytes()
+            for i in range(len(dataset))
+        ]
+
+    for subset in ('A', 'B', 'train', None):
+        first = order(subset, 0, max_samples=50)
+        assert order(subset, 0, max_samples=50) == first
+        assert order(subset, 1, max_samples=50) != first
+    np.testing.assert_array_equal(
+        subset_indices(240, 'A', 5, None), subset_indices(240, 'A', 5, None))
+
+
 def test_missing_files_name_the_path_and_the_install_command(tmp_path):
     with pytest.raises(FileNotFoundError) as error:
         FashionMNISTIDX(data_root=str(tmp_path / 'nowhere'))

@@ -84,9 +84,14 @@ def test_wrapper_is_reproducible_by_seed_and_keeps_clean_labels():
     first, again, other = wrap(3), wrap(3), wrap(4)
     assert np.array_equal(first.noisy_labels, again.noisy_labels)
     assert not np.array_equal(first.noisy_labels, other.noisy_labels)
-    sample = first[7]
-    assert sample['clean_label'] == labels[7]
-    assert sample['gt_label'] == first.noisy_labels[7]
+    flipped = np.flatnonzero(first.noisy_labels != labels)
+    kept = np.flatnonzero(first.noisy_labels == labels)
+    for index in (int(flipped[0]), int(flipped[-1]), int(kept[0])):
+        sample = first[index]
+        assert sample['clean_label'] == labels[index]
+        assert sample['gt_label'] == first.noisy_labels[index]
+    assert first[int(flipped[0])]['gt_label'] != labels[flipped[0]]
+    np.testing.assert_array_equal(first.get_gt_labels(), first.noisy_labels)
 
 
 @pytest.mark.parametrize('kwargs,message', [

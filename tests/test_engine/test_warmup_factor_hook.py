@@ -1,5 +1,8 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+from types import SimpleNamespace
+
 import pytest
+from mmengine.runner import EpochBasedTrainLoop
 
 import mmw2s  # noqa: F401
 from mmw2s.engine.hooks import WarmupFactorHook
@@ -41,3 +44,60 @@ def test_iter_schedule():
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         WarmupFactorHook(**kwargs)
+
+
+class _Loss:
+    warmup_factor = None
+
+
+def _runner(max_epochs, iters_per_epoch, epoch=0, iteration=0):
+    loss = _Loss()
+    model = SimpleNamespace(
+        distiller=SimpleNamespace(distill_losses=dict(loss_w2s=loss)))
+    return SimpleNamespace(
+        model=model,
+        train_loop=EpochBasedTrainLoop.__new__(EpochBasedTrainLoop),
+        max_epochs=max_epochs,
+        max_iters=max_epochs * iters_per_epoch,
+        epoch=epoch,
+        iter=iteration), loss
+
+
+def _train(hook, runner, loss, iters_per_epoch):
+    """The factors a loss trains with, iteration by iteration, from the
+    runner's epoch and iteration on (as a run or a resumed run calls the
+    hook)."""
+    factors = []
+    hook.before_train(runner)
+    for runner.epoch in range(runner.epoch, runner.max_epochs):
+        hook.before_train_epoch(runner)
+        for _ in range(iters_per_epoch - runner.iter % iters_per_epoch):
+            hook.before_train_iter(runner, 0)
+            factors.append(loss.warmup_factor)
+            runner.iter += 1
+    return factors
+
+
+@pytest.mark.parametrize('schedule,expected', [
+    ('iter', [i / 6 for i in range(6)] + [1] * 6),
+    ('epoch', [0] * 3 + [0.5] * 3 + [1] * 6),
+    ('constant', [0.7] * 12),
+])
+def test_schedules_set_the_factor_and_resume_where_they_were(
+        schedule, expected):
+    hook = WarmupFactorHook(schedule=schedule, ratio=0.5, value=0.7)
+    runner, loss = _runner(max_epochs=4, iters_per_epoch=3)
+    assert _train(hook, runner, loss, 3) == pytest.approx(expected)
+    # resumed at the start of epoch 2 (iteration 6) by a fresh hook
+    runner, loss = _runner(max_epochs=4, iters_per_epoch=3, epoch=2,
+                           iteration=6)
+    resumed = _train(
+        WarmupFactorHook(schedule=schedule, ratio=0.5, value=0.7), runner,
+        loss, 3)
+    assert resumed == pytest.approx(expected[6:])
+
+
+def test_an_epoch_ramp_shorter_than_an_epoch_is_refused():
+    runner, _ = _runner(max_epochs=3, iters_per_epoch=3)
+    with pytest.raises(ValueError, match='ramps over less than one epoch'):
+        WarmupFactorHook(schedule='epoch', ratio=0.3).before_train(runner)

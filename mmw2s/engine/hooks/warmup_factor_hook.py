@@ -84,6 +84,11 @@ class WarmupFactorHook(Hook):
                                                        EpochBasedTrainLoop):
             raise ValueError("schedule='epoch' needs an epoch-based train "
                              "loop; use schedule='iter'.")
+        if self.schedule == 'epoch' and 0 < self.ratio * runner.max_epochs < 1:
+            raise ValueError(
+                f"schedule='epoch' with ratio={self.ratio} of "
+                f'{runner.max_epochs} epochs ramps over less than one epoch, '
+                "so it would not ramp at all; use schedule='iter'.")
         if self.schedule == 'constant':
             self._set(runner, self.value)
 
