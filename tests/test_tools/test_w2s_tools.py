@@ -223,7 +223,7 @@ def test_offline_weak_logits_train_a_student(cnn_to_vit_run, tmp_path,
         options=data_root_options(image_root, ('val', 'test')) + [
             f'train_dataloader.dataset.weak_logits_file={logits_file}',
             f'train_dataloader.dataset.dataset.data_root={image_root}',
-            'train_cfg.max_epochs=1'
+            'train_cfg.max_epochs=2'
         ])
     assert logged(log, 'distill.loss_w2s', 1)
     assert not logged(log, 'student.loss', 1)
