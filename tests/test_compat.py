@@ -86,3 +86,51 @@ def test_cfg_path_references_build_a_model():
     from mmengine.hub import get_config
     cfg = get_config('mmpretrain::resnet/resnet18_8xb32_in1k.py')
     assert cfg.model.head.num_classes == 1000
+
+
+class _Payload:
+    """An object whose unpickling would run code (os.getcwd here)."""
+
+    def __reduce__(self):
+        import os
+        return (os.getcwd, ())
+
+
+def test_active_patches_are_installed_where_mmengine_calls_them(tmp_path):
+    """Each active patch changes what mmengine itself does, not only a
+    flag: checked through mmengine's own entry points."""
+    import mmengine.config.config as config_module
+    import mmengine.dist.utils as dist_utils
+    from mmengine.fileio.backends.local_backend import LocalBackend
+    from mmengine.runner.checkpoint import _load_checkpoint
+
+    from mmw2s import compat
+    from mmw2s.utils import UnsafeCheckpointError
+    patches = mmw2s.apply_compat_patches()
+    if patches['mmengine_package_lookup']:
+        assert config_module.get_installed_path is compat.get_installed_path
+    if patches['mmengine_safe_checkpoints']:
+        unsafe = str(tmp_path / 'unsafe.pth')
+        torch.save(dict(state_dict={}, meta=_Payload()), unsafe)
+        with pytest.raises(UnsafeCheckpointError):
+            _load_checkpoint(unsafe, map_location='cpu')
+        safe = str(tmp_path / 'safe.pth')
+        torch.save(dict(state_dict=dict(w=torch.ones(2))), safe)
+        assert torch.equal(
+            _load_checkpoint(safe, map_location='cpu')['state_dict']['w'],
+            torch.ones(2))
+    if patches['mmengine_cpu_distributed']:
+        assert dist_utils._init_dist_pytorch.__name__ == \
+            'init_dist_pytorch_on_cpu'
+    if patches['mmengine_atomic_writes']:
+        assert LocalBackend.put.__name__ == 'put_atomically'
+    assert patches['retired_mmcls_references']
+    with pytest.raises(Exception, match='mmpretrain'):
+        config_module.Config.fromfile(
+            _write(tmp_path / 'old.py',
+                   "_base_ = 'mmcls::resnet/resnet18_8xb32_in1k.py'\n"))
+
+
+def _write(path, text: str) -> str:
+    path.write_text(text)
+    return str(path)
