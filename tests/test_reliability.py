@@ -176,18 +176,26 @@ def test_teacher_checkpoint_that_is_not_a_checkpoint(tmp_path):
         MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=str(garbage)))
 
 
-def test_unreadable_teacher_checkpoint(tmp_path):
+def test_unreadable_teacher_checkpoint(tmp_path, monkeypatch):
+    """A checkpoint the process may not read stops the build (it never
+    falls back to a random teacher). The permission is denied by patching
+    open(), since root, as in CI, reads a file of mode 0."""
+    import builtins
+
     from mmrazor.registry import MODELS
     from model_helpers import cnn, vit, w2s_model
-    if os.geteuid() == 0:
-        pytest.skip('root reads any file')
-    unreadable = tmp_path / 'locked.pth'
-    torch.save({'state_dict': {}}, str(unreadable))
-    os.chmod(str(unreadable), 0)
-    if os.geteuid() == 0:
-        pytest.skip('root reads any file')
-    with pytest.raises(PermissionError):
-        MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=str(unreadable)))
+    unreadable = str(tmp_path / 'locked.pth')
+    torch.save({'state_dict': {}}, unreadable)
+    real_open = builtins.open
+
+    def deny(file, *args, **kwargs):
+        if str(file) == unreadable:
+            raise PermissionError(13, 'Permission denied', unreadable)
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, 'open', deny)
+    with pytest.raises(PermissionError, match='Permission denied'):
+        MODELS.build(w2s_model(vit(), cnn(4), teacher_ckpt=unreadable))
 
 
 def test_two_process_training_matches_one_process_with_the_same_batch(
