@@ -3,6 +3,7 @@
 asserted: the machine is noisy)."""
 import re
 
+import pytest
 from conftest import REPO_ROOT, python_tool, run_tool
 
 RATIOS = ('step ratio w2s / student',
@@ -12,7 +13,21 @@ RATIOS = ('step ratio w2s / student',
           'teacher overhead / teacher parameter bytes')
 
 
-def test_benchmark_ci_mode_prints_every_ratio(tmp_path):
+def _rounding(quotient: float, numerator: float, denominator: float,
+              half_step: float) -> float:
+    """How far a quotient printed to 2 decimals may be from the quotient of
+    its columns, each printed to ``half_step`` (half its last digit)."""
+    return 0.005 + quotient * half_step * (1 / numerator + 1 / denominator)
+
+
+def _value(report: str, name: str) -> float:
+    match = re.search(rf'{re.escape(name)}:? \|? ?([\d.]+)', report)
+    assert match, name
+    return float(match.group(1))
+
+
+def test_benchmark_ci_mode_prints_every_ratio_from_its_own_columns(
+        tmp_path):
     out = tmp_path / 'benchmark.md'
     result = run_tool(
         python_tool('analysis/benchmark_w2s.py') +
@@ -20,11 +35,33 @@ def test_benchmark_ci_mode_prints_every_ratio(tmp_path):
         cwd=REPO_ROOT)
     report = result.stdout
     assert out.read_text().strip() == report.strip()
-    for name in RATIOS:
-        match = re.search(rf'{re.escape(name)}:? \|? ?([\d.]+)', report)
-        assert match, name
-        assert float(match.group(1)) > 0
-    loss_rows = re.findall(r'^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) '
-                           r'\| ([\d.]+) \| ([\d.]+) \|$', report, re.M)
+    student = _value(report, 'student step ms')
+    w2s = _value(report, 'weak-to-strong step ms')
+    teacher = _value(report, 'teacher forward ms')
+    ratio, limit = w2s / student, 1 + teacher / student
+    # each ratio is its columns' quotient (to the printed rounding)
+    assert _value(report, RATIOS[0]) == pytest.approx(ratio, rel=2e-3)
+    assert _value(report, RATIOS[1]) == pytest.approx(limit, rel=2e-3)
+    assert _value(report, RATIOS[2]) == pytest.approx(
+        ratio / limit, rel=4e-3)
+    assert _value(report, RATIOS[3]) > 0
+    overhead = _value(report, 'teacher overhead')
+    assert overhead == pytest.approx(
+        _value(report, 'weak-to-strong') - _value(report, 'student alone'),
+        abs=0.15)
+    parameters = _value(report, 'teacher parameters')
+    assert _value(report, RATIOS[4]) == pytest.approx(
+        overhead / parameters,
+        abs=_rounding(overhead / parameters, overhead, parameters, 0.05))
+    loss_rows = re.findall(r'^\| (\d+) \| ([\d.]+) \| ([\d.]+) \| '
+                           r'([\d.]+) \| ([\d.]+) \| ([\d.]+) \|$', report,
+                           re.M)
     assert [row[0] for row in loss_rows] == ['10', '100']
-    assert all(float(value) > 0 for row in loss_rows for value in row[1:])
+    for row in loss_rows:
+        adaptconf, kl, naive, per_kl, naive_per = map(float, row[1:])
+        assert per_kl == pytest.approx(
+            adaptconf / kl,
+            abs=_rounding(adaptconf / kl, adaptconf, kl, 5e-4))
+        assert naive_per == pytest.approx(
+            naive / adaptconf,
+            abs=_rounding(naive / adaptconf, naive, adaptconf, 5e-4))
