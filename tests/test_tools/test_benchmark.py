@@ -13,11 +13,16 @@ RATIOS = ('step ratio w2s / student',
           'teacher overhead / teacher parameter bytes')
 
 
-def _rounding(quotient: float, numerator: float, denominator: float,
-              half_step: float) -> float:
-    """How far a quotient printed to 2 decimals may be from the quotient of
-    its columns, each printed to ``half_step`` (half its last digit)."""
-    return 0.005 + quotient * half_step * (1 / numerator + 1 / denominator)
+def _rounding(quotient: float,
+              numerator: float,
+              denominator: float,
+              half_step: float,
+              printed_half_step: float = 0.005) -> float:
+    """How far a printed quotient (to ``printed_half_step``, half its last
+    digit) may be from the quotient of its printed columns (each to
+    ``half_step``)."""
+    return printed_half_step + quotient * half_step * (1 / numerator +
+                                                       1 / denominator)
 
 
 def _value(report: str, name: str) -> float:
@@ -40,10 +45,12 @@ def test_benchmark_ci_mode_prints_every_ratio_from_its_own_columns(
     teacher = _value(report, 'teacher forward ms')
     ratio, limit = w2s / student, 1 + teacher / student
     # each ratio is its columns' quotient (to the printed rounding)
-    assert _value(report, RATIOS[0]) == pytest.approx(ratio, rel=2e-3)
-    assert _value(report, RATIOS[1]) == pytest.approx(limit, rel=2e-3)
+    assert _value(report, RATIOS[0]) == pytest.approx(
+        ratio, abs=_rounding(ratio, w2s, student, 0.05, 5e-4))
+    assert _value(report, RATIOS[1]) == pytest.approx(
+        limit, abs=_rounding(limit, teacher, student, 0.05, 5e-4))
     assert _value(report, RATIOS[2]) == pytest.approx(
-        ratio / limit, rel=4e-3)
+        ratio / limit, abs=2 * _rounding(ratio, w2s, student, 0.05, 5e-4))
     assert _value(report, RATIOS[3]) > 0
     overhead = _value(report, 'teacher overhead')
     assert overhead == pytest.approx(
