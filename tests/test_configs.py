@@ -4,6 +4,7 @@ weights, and takes two training steps with its own optimizer settings on
 generated data of its input size."""
 import glob
 import os.path as osp
+import re
 
 import pytest
 import torch
@@ -64,6 +65,10 @@ def test_config_builds_and_trains_two_iterations(path):
     cfg = Config.fromfile(path)
     assert 'mmcls::' not in cfg.pretty_text
     model_cfg = cfg.model
+    if model_cfg.get('type') == 'WeakToStrongDistill':
+        # the distill loss terms are logged as window averages, as the loss
+        assert re.fullmatch(cfg.log_processor.mean_pattern,
+                            'distill.w2s_kd_term')
     if model_cfg.pop('teacher_ckpt', None):
         # the teacher's checkpoint is not here: build with a random teacher
         model_cfg.allow_random_teacher = True

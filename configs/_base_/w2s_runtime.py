@@ -6,3 +6,7 @@ custom_imports = dict(imports=['mmw2s'], allow_failed_imports=False)
 val_cfg = dict(type='mmrazor.WeakToStrongValLoop')
 test_cfg = dict()
 custom_hooks = [dict(type='mmrazor.NonFiniteCheckHook')]
+# the loss terms are averaged over the logging window as the losses they
+# add up to are (mmengine averages only keys with 'loss', 'time', ...)
+log_processor = dict(
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*')

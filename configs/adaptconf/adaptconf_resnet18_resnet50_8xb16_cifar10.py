@@ -32,3 +32,7 @@ model = dict(
             loss_w2s=dict(type='AdaptConfLoss', tau=1.0, threshold=0.5))))
 
 val_cfg = dict(_delete_=True, type='mmrazor.WeakToStrongValLoop')
+# the loss terms are averaged over the logging window as the losses they
+# add up to are (mmengine averages only keys with 'loss', 'time', ...)
+log_processor = dict(
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*')

@@ -47,3 +47,7 @@ model = dict(
 
 val_cfg = dict(_delete_=True, type='mmrazor.WeakToStrongValLoop')
 custom_hooks = [dict(type='mmrazor.NonFiniteCheckHook')]
+# the loss terms are averaged over the logging window as the losses they
+# add up to are (mmengine averages only keys with 'loss', 'time', ...)
+log_processor = dict(
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*')

@@ -23,3 +23,7 @@ custom_hooks = [
     dict(type='mmrazor.NonFiniteCheckHook'),
     dict(type='mmrazor.WarmupFactorHook', schedule='epoch', ratio=0.25)
 ]
+# the loss terms are averaged over the logging window as the losses they
+# add up to are (mmengine averages only keys with 'loss', 'time', ...)
+log_processor = dict(
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*')

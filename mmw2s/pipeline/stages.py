@@ -116,6 +116,9 @@ def _runtime(work_dir: str,
             type='UniversalVisualizer',
             vis_backends=[dict(type='LocalVisBackend')]),
         custom_hooks=[dict(type='mmrazor.NonFiniteCheckHook')],
+        # loss terms averaged over the window like the losses they add up to
+        log_processor=dict(
+            mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*'),
         log_level='INFO',
         randomness=dict(seed=seed),
         resume=True,

@@ -88,6 +88,13 @@ def test_cnn_teacher_vit_student_trains_and_reports(cnn_to_vit_run):
     betas = logged(log, 'distill.w2s_beta', 2)
     assert betas and all(0 <= beta <= 0.5 for beta in betas)
     assert logged(log, 'distill.agreement', 2)
+    # the logged terms add up to the logged loss (both window averages)
+    kd_terms = logged(log, 'distill.w2s_kd_term', 2)
+    ce_terms = logged(log, 'distill.w2s_ce_term', 2)
+    losses = logged(log, 'distill.loss_w2s', 2)
+    assert len(kd_terms) == len(ce_terms) == len(losses) > 1
+    for kd_term, ce_term, loss in zip(kd_terms, ce_terms, losses):
+        assert kd_term + ce_term == pytest.approx(loss, abs=2e-4)
     assert logged(log, 'teacher_acc', 1)
     val = re.findall(
         r'Epoch\(val\) \[2\].*accuracy/top1: ([\d.]+)\s+'

@@ -93,3 +93,7 @@ custom_hooks = [
 ]
 default_hooks = dict(logger=dict(interval=1))
 randomness = dict(seed=0)
+# the loss terms are averaged over the logging window as the losses they
+# add up to are (mmengine averages only keys with 'loss', 'time', ...)
+log_processor = dict(
+    mean_pattern=r'.*(loss|time|data_time|grad_norm|_term).*')
