@@ -2,8 +2,9 @@
 # shufflenet-v1 (weak) -> resnet32x4 (strong) on CIFAR-100, 8 GPUs x 64.
 _base_ = [
     '../_base_/datasets/cifar100_bs64.py',
-    '../_base_/schedules/cifar_sgd_240e.py', '../_base_/w2s_runtime.py',
-    '../_base_/models/cifar100_classifiers.py'
+    '../_base_/schedules/cifar_sgd_240e.py',
+    '../_base_/cifar100_w2s_runtime.py',
+    '../_base_/models/cifar100_classifiers.py',
 ]
 
 teacher_ckpt = 'work_dirs/shufflenet-v1_8xb64-240e_cifar100/epoch_240.pth'
@@ -11,7 +12,7 @@ teacher_ckpt = 'work_dirs/shufflenet-v1_8xb64-240e_cifar100/epoch_240.pth'
 model = dict(
     _scope_='mmrazor',
     type='WeakToStrongDistill',
-    data_preprocessor={{_base_.algorithm_data_preprocessor}},
+    data_preprocessor={{_base_.data_preprocessor}},
     architecture={{_base_.resnet32x4}},
     teacher={{_base_.shufflenet_v1}},
     teacher_ckpt=teacher_ckpt,

@@ -1,9 +1,11 @@
 # AdaptConf without ground truth (the student learns from the weak teacher only):
 # vgg8 (weak) -> vgg13 (strong) on CIFAR-100, 8 GPUs x 64.
+# The authors' vgg8 -> vgg13 recipe (cifar_v1.yaml): AutoAugment, mixup.
 _base_ = [
-    '../_base_/datasets/cifar100_bs64.py',
-    '../_base_/schedules/cifar_sgd_240e.py', '../_base_/w2s_runtime.py',
-    '../_base_/models/cifar100_classifiers.py'
+    '../_base_/datasets/cifar100_autoaug-mixup_bs64.py',
+    '../_base_/schedules/cifar_sgd_240e.py',
+    '../_base_/cifar100_w2s_runtime.py',
+    '../_base_/models/cifar100_classifiers.py',
 ]
 
 teacher_ckpt = 'work_dirs/vgg8_8xb64-240e_cifar100/epoch_240.pth'
@@ -11,7 +13,7 @@ teacher_ckpt = 'work_dirs/vgg8_8xb64-240e_cifar100/epoch_240.pth'
 model = dict(
     _scope_='mmrazor',
     type='WeakToStrongDistill',
-    data_preprocessor={{_base_.algorithm_data_preprocessor}},
+    data_preprocessor={{_base_.data_preprocessor}},
     architecture={{_base_.vgg13}},
     teacher={{_base_.vgg8}},
     teacher_ckpt=teacher_ckpt,

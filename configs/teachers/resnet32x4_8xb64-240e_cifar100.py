@@ -2,13 +2,14 @@
 # teacher of the weak-to-strong configs (and the strong ceiling).
 _base_ = [
     '../_base_/datasets/cifar100_bs64.py',
-    '../_base_/schedules/cifar_sgd_240e.py', '../_base_/classifier_runtime.py',
-    '../_base_/models/cifar100_classifiers.py'
+    '../_base_/schedules/cifar_sgd_240e.py',
+    '../_base_/cifar100_classifier_runtime.py',
+    '../_base_/models/cifar100_classifiers.py',
 ]
 
 model = dict(
     type='ImageClassifier',
-    data_preprocessor={{_base_.algorithm_data_preprocessor}},
+    data_preprocessor={{_base_.data_preprocessor}},
     backbone={{_base_.resnet32x4.backbone}},
     neck={{_base_.resnet32x4.neck}},
     head={{_base_.resnet32x4.head}})

@@ -322,8 +322,9 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
         '"What was run"): top-1, or few-shot accuracy where a setting says '
         'so; mean ± sample std over the seeds.', '',
         '## Claims', '',
-        'A claim is decided on the first metric of its setting (top-1 '
-        'accuracy, or few-shot accuracy; see the tables).', '',
+        'A claim is decided on the metric it names, else on the first '
+        'metric of its setting (top-1 accuracy, or few-shot accuracy; see '
+        'the tables).', '',
         'Each claim compares two runs of the same seed (paired '
         'difference, run − baseline); it holds when the difference is '
         'positive (≥ 0 for ≥) on every seed.', '',

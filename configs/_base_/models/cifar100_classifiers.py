@@ -1,6 +1,6 @@
 # The CIFAR-100 classifiers of the paper's distillation tables: a CIFAR
-# backbone (mmw2s), global average pooling and a linear head, and the data
-# preprocessor of a weak-to-strong model (the dataset base's has no type).
+# backbone (mmw2s, as CRD's models), global average pooling and a linear
+# head. The data preprocessor is the dataset base's.
 num_classes = 100
 
 
@@ -26,10 +26,3 @@ shufflenet_v1 = _classifier(dict(type='CIFARShuffleNetV1', groups=3), 960)
 mobilenet_v2 = _classifier(dict(type='CIFARMobileNetV2', widen_factor=0.5),
                            1280)
 resnet50 = _classifier(dict(type='ResNet_CIFAR', depth=50), 2048)
-
-algorithm_data_preprocessor = dict(
-    type='mmpretrain.ClsDataPreprocessor',
-    num_classes=num_classes,
-    mean=[129.304, 124.070, 112.434],
-    std=[68.170, 65.392, 70.418],
-    to_rgb=False)

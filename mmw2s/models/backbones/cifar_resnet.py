@@ -44,12 +44,17 @@ class BasicBlock(nn.Module):
 @MODELS.register_module()
 class CIFARResNet(BaseModule):
     """The CIFAR ResNets of the knowledge-distillation literature (He et
-    al., 2016; the ``resnetNxK`` widths of Tian et al., CRD, 2020).
+    al., 2016), as CRD's (Tian et al., 2020; RepDistiller
+    ``models/resnet.py``), ``resnetNxK`` widths included.
 
     ``arch``: ``resnet{8,14,20,32,44,56,110}`` (16-32-64 channels, (depth-2)/6
     basic blocks a stage) or ``resnet8x4`` / ``resnet32x4`` (32-channel stem,
-    64-128-256 channels). Parameters with a 100-class linear head: resnet20
-    0.28M, resnet56 0.86M, resnet110 1.7M, resnet8x4 1.2M, resnet32x4 7.4M.
+    64-128-256 channels); a 32x32 image gives an 8x8 map of 64 (256)
+    channels. Parameters, and with a 100-class linear head, as CRD's:
+    resnet8 77,392 (83,892), resnet14 174,608 (181,108), resnet20 271,824
+    (278,324), resnet32 466,256 (472,756), resnet44 660,688 (667,188),
+    resnet56 855,120 (861,620), resnet110 1,730,064 (1,736,564), resnet8x4
+    1,207,840 (1,233,540), resnet32x4 7,408,160 (7,433,860).
 
     Args:
         arch (str): One of :attr:`arch_settings`. Defaults to ``'resnet20'``.

@@ -18,20 +18,22 @@ def channel_shuffle(x: Tensor, groups: int) -> Tensor:
 
 
 class ShuffleV1Block(nn.Module):
-    """Grouped 1x1 - shuffle - depthwise 3x3 - grouped 1x1; a stride-2
-    block concatenates an average-pooled shortcut."""
+    """Grouped 1x1 - shuffle - depthwise 3x3 - grouped 1x1, each with BN and
+    all but the last with ReLU (CRD's ``Bottleneck``, ReLU after the
+    depthwise BN included); a stride-2 block concatenates an average-pooled
+    shortcut. The first block after the 24-channel stem has an ungrouped
+    first 1x1, so it shuffles nothing."""
 
     def __init__(self, in_channels: int, out_channels: int, stride: int,
                  groups: int) -> None:
         super().__init__()
         self.stride = stride
-        self.groups = groups
         if stride == 2:
             out_channels -= in_channels  # the shortcut is concatenated
         mid = out_channels // 4
-        first_groups = 1 if in_channels == 24 else groups
+        self.first_groups = 1 if in_channels == 24 else groups
         self.conv1 = nn.Conv2d(
-            in_channels, mid, 1, groups=first_groups, bias=False)
+            in_channels, mid, 1, groups=self.first_groups, bias=False)
         self.bn1 = nn.BatchNorm2d(mid)
         self.conv2 = nn.Conv2d(
             mid, mid, 3, stride, padding=1, groups=mid, bias=False)
@@ -41,8 +43,9 @@ class ShuffleV1Block(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         out = F.relu(self.bn1(self.conv1(x)))
-        out = channel_shuffle(out, self.groups)
-        out = self.bn3(self.conv3(self.bn2(self.conv2(out))))
+        out = channel_shuffle(out, self.first_groups)
+        out = F.relu(self.bn2(self.conv2(out)))
+        out = self.bn3(self.conv3(out))
         if self.stride == 2:
             return F.relu(torch.cat([out, F.avg_pool2d(x, 3, 2, 1)], 1))
         return F.relu(out + x)
@@ -50,10 +53,12 @@ class ShuffleV1Block(nn.Module):
 
 @MODELS.register_module()
 class CIFARShuffleNetV1(BaseModule):
-    """ShuffleNet V1 (Zhang et al., 2018) for 32x32 inputs, as in the
-    distillation literature: 24-channel stem without pooling, three stages
-    of 4, 8, 4 blocks. With ``groups=3`` (240-480-960 channels) and a
-    100-class linear head it has 0.95M parameters.
+    """ShuffleNet V1 (Zhang et al., 2018) for 32x32 inputs, as CRD's
+    ``ShuffleV1`` (Tian et al., 2020; RepDistiller ``models/ShuffleNetv1.py``):
+    a 24-channel 1x1 stem without pooling, three stages of 4, 8, 4 blocks, a
+    960x4x4 map for a 32x32 image. With ``groups=3`` (240-480-960 channels)
+    it has 853,158 parameters, 949,258 with a 100-class linear head, as
+    CRD's.
 
     Args:
         groups (int): Groups of the 1x1 convolutions. Defaults to 3.
@@ -148,10 +153,12 @@ class ShuffleV2Block(nn.Module):
 
 @MODELS.register_module()
 class CIFARShuffleNetV2(BaseModule):
-    """ShuffleNet V2 (Ma et al., 2018) for 32x32 inputs, as in the
-    distillation literature: 24-channel 3x3 stem without pooling, three
-    stages of 4, 8, 4 units and a final 1x1 convolution. With
-    ``widen_factor=1.0`` and a 100-class linear head it has 1.36M parameters.
+    """ShuffleNet V2 (Ma et al., 2018) for 32x32 inputs, as CRD's
+    ``ShuffleV2`` (Tian et al., 2020; RepDistiller ``models/ShuffleNetv2.py``):
+    a 24-channel 1x1 stem without pooling, three stages of 4, 8, 4 units and
+    a final 1x1 convolution, a 1024x4x4 map for a 32x32 image. With
+    ``widen_factor=1.0`` it has 1,253,028 parameters, 1,355,528 with a
+    100-class linear head, as CRD's.
 
     Args:
         widen_factor (float): 0.5, 1.0, 1.5 or 2.0. Defaults to 1.0.
@@ -182,8 +189,8 @@ class CIFARShuffleNetV2(BaseModule):
                            f'{widen_factor!r}.')
         *stage_channels, final_channels = self.arch_settings[widen_factor]
         self.stem = nn.Sequential(
-            nn.Conv2d(in_channels, 24, 3, padding=1, bias=False),
-            nn.BatchNorm2d(24), nn.ReLU(inplace=True))
+            nn.Conv2d(in_channels, 24, 1, bias=False), nn.BatchNorm2d(24),
+            nn.ReLU(inplace=True))
         layers, channels = [], 24
         for width, blocks in zip(stage_channels, (4, 8, 4)):
             for block in range(blocks):

@@ -9,11 +9,15 @@ from torch import Tensor
 
 @MODELS.register_module()
 class CIFARVGG(BaseModule):
-    """VGG with BatchNorm for 32x32 inputs, as in the distillation
-    literature (Tian et al., CRD, 2020): five stages of 3x3 conv-BN-ReLU with
-    max pooling between them (the neck pools the last one).
+    """VGG with BatchNorm for 32x32 inputs, as CRD's ``vgg*_bn`` (Tian et
+    al., 2020; RepDistiller ``models/vgg.py``): five stages of 3x3
+    conv(bias)-BN-ReLU, 2x2 max pooling after the first three (CRD pools
+    before the fifth only for 64x64 inputs), so a 32x32 image gives a
+    512x4x4 map (the neck pools it).
 
-    Parameters with a 100-class linear head: VGG8 3.96M, VGG13 9.46M.
+    Parameters, and with a 100-class linear head, as CRD's: VGG8 3,913,728
+    (3,965,028), VGG11 9,225,984 (9,277,284), VGG13 9,410,880 (9,462,180),
+    VGG16 14,723,136 (14,774,436), VGG19 20,035,392 (20,086,692).
 
     Args:
         depth (int): 8, 11, 13, 16 or 19. Defaults to 13.
@@ -46,7 +50,7 @@ class CIFARVGG(BaseModule):
         layers, channels = [], in_channels
         for stage, (convs, width) in enumerate(
                 zip(self.arch_settings[depth], (64, 128, 256, 512, 512))):
-            if stage > 0:
+            if stage in (1, 2, 3):  # not before the last stage, as CRD's
                 layers.append(nn.MaxPool2d(2))
             for _ in range(convs):
                 layers += [

@@ -58,10 +58,12 @@ def preact_stages(in_channels: int, widths: Sequence[int],
 @MODELS.register_module()
 class WideResNet(BaseModule):
     """Wide residual networks for CIFAR (Zagoruyko & Komodakis, 2016),
-    WRN-depth-width.
+    WRN-depth-width, as CRD's (Tian et al., 2020; RepDistiller
+    ``models/wrn.py``); a 32x32 image gives an 8x8 map of 64k channels.
 
-    Parameters with a 100-class linear head: WRN-16-2 0.70M, WRN-40-1 0.57M,
-    WRN-40-2 2.26M.
+    Parameters, and with a 100-class linear head, as CRD's: WRN-16-1 174,416
+    (180,916), WRN-16-2 690,384 (703,284), WRN-40-1 563,280 (569,780),
+    WRN-40-2 2,242,256 (2,255,156).
 
     Args:
         depth (int): 6n + 4. Defaults to 40.
