@@ -23,5 +23,6 @@ model = dict(
             loss_w2s=dict(type='AugConfLoss', tau=1.0, alpha=0.5, loss_weight=1.0))))
 custom_hooks = [
     dict(type='mmrazor.NonFiniteCheckHook'),
-    dict(type='mmrazor.WarmupFactorHook', schedule='epoch', ratio=0.3)
+    dict(type='SyncBuffersHook'),
+    dict(type='mmrazor.WarmupFactorHook', schedule='epoch', ratio=0.3),
 ]
