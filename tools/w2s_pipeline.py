@@ -100,8 +100,17 @@ class LineEvents(PipelineEvents):
 
     def stage_finished(self, label: str, result: dict, seconds: float,
                        reused: bool) -> None:
-        outcome = f'{result["accuracy"]:.2f}%' if 'accuracy' in result \
-            else result.get('checkpoint', '')
+        metrics = [
+            f'{name} {value:.2f}%' for name, value in result.items()
+            if '/' in name and not name.endswith('_ci95')
+            and name != 'accuracy/top1'
+        ]
+        if 'accuracy' in result:
+            outcome = f'{result["accuracy"]:.2f}%'
+        elif metrics:
+            outcome = ', '.join(metrics)
+        else:
+            outcome = result.get('checkpoint', '')
         how = 'reused (same settings)' if reused else \
             f'done in {seconds / 60:.1f} min'
         print(
