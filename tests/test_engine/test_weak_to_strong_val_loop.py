@@ -5,10 +5,19 @@ import os.path as osp
 import pytest
 from conftest import TEST_CONFIGS
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from mmengine.runner import Runner
 
 import mmw2s  # noqa: F401
 from mmw2s.evaluation import performance_gap_recovered
+
+
+@pytest.fixture(autouse=True)
+def _default_scope_restored():
+    """A Runner sets the process's default scope (mmpretrain here); give the
+    scope back, so later tests build from their own registries."""
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        yield
 
 
 def _runner(tmp_path, image_root, name, **val_cfg) -> Runner:

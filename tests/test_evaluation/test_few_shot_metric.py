@@ -83,7 +83,8 @@ def test_few_shot_config_predicts_features_for_the_metric():
     cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'few_shot',
                  'adaptconf_resnet12_resnet18_8xb16-100e_mini-imagenet.py'))
-    cfg.model.pop('teacher_ckpt')
+    cfg.model.pop('teacher_ckpt')  # not trained here: a random teacher
+    cfg.model.allow_random_teacher = True
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
     model.eval()
