@@ -107,3 +107,33 @@ def test_model_index_lists_every_config():
         readme = content['Collections'][0]['README']
         assert osp.isfile(osp.join(REPO_ROOT, readme))
     assert listed == set(TRAINING_CONFIGS)
+
+
+def test_meta_stage_student_loads_its_classifier_stage_backbone(tmp_path):
+    """The Meta-Baseline student starts from the student of the AdaptConf
+    classifier stage: its backbone is under `architecture.backbone.` of
+    that distillation checkpoint (init_weights loads it)."""
+    cfg = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs', 'few_shot',
+                 'adaptconf-meta-baseline_resnet12_resnet18_1xb80-20e_'
+                 'mini-imagenet.py'))
+    model_cfg = cfg.model
+    model_cfg.pop('teacher_ckpt')
+    model_cfg.allow_random_teacher = True
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        source = MODELS.build(model_cfg.architecture)
+    checkpoint = str(tmp_path / 'classifier_stage.pth')
+    torch.save(
+        dict(
+            state_dict={
+                f'architecture.{key}': value
+                for key, value in source.state_dict().items()
+            }), checkpoint)
+    model_cfg.architecture.backbone.init_cfg.checkpoint = checkpoint
+    model_cfg.teacher.backbone.init_cfg = None
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        model = MODELS.build(model_cfg)
+        model.init_weights()
+    for key, value in source.backbone.state_dict().items():
+        torch.testing.assert_close(model.student.backbone.state_dict()[key],
+                                   value)

@@ -28,9 +28,9 @@ mini_imagenet_preprocessor = dict(
     to_rgb=True)
 
 
-def _meta_baseline(backbone, classifier_ckpt):
+def _meta_baseline(backbone, classifier_ckpt, prefix='backbone.'):
     """Meta-Baseline: the classifier-stage backbone (loaded from its
-    checkpoint) with the episode centroid head."""
+    checkpoint, under ``prefix``) with the episode centroid head."""
     return dict(
         _scope_='mmpretrain',
         type='FewShotClassifier',
@@ -39,7 +39,7 @@ def _meta_baseline(backbone, classifier_ckpt):
             init_cfg=dict(
                 type='Pretrained',
                 checkpoint=classifier_ckpt,
-                prefix='backbone.')),
+                prefix=prefix)),
         neck=dict(type='GlobalAveragePooling'),
         head=dict(
             type='EpisodeCentroidHead',
@@ -52,7 +52,10 @@ def _meta_baseline(backbone, classifier_ckpt):
 meta_baseline_resnet12 = _meta_baseline(
     dict(type='ResNet12'),
     'work_dirs/resnet12_8xb16-100e_mini-imagenet/epoch_100.pth')
+# the student of a distillation checkpoint: its weights are under
+# `architecture.`
 meta_baseline_resnet18 = _meta_baseline(
     dict(type='ResNet', depth=18),
     'work_dirs/adaptconf_resnet12_resnet18_8xb16-100e_mini-imagenet/'
-    'epoch_100.pth')
+    'epoch_100.pth',
+    prefix='architecture.backbone.')
