@@ -211,55 +211,17 @@ def training_cfg(plan: Config,
     recipe = plan.models[stage.model]
     cfg = _runtime(work_dir, stage.name, seed, stage.epochs,
                    stage.get('warmup_epochs', 0))
-    train_set = dataset_cfg(plan, stage.train, 'train', seed,
-                            plan.train_pipeline, stage.get('samples'))
-    if stage.get('classes'):
-        train_set = dict(
-            type='ClassSubsetDataset',
-            dataset=train_set,
-            classes=list(stage.classes))
-    if stage.get('noise'):
-        train_set = dict(
-            type='NoisyLabelDataset',
-            dataset=train_set,
-            seed=seed,
-            **stage.noise)
-    student = classifier_cfg(plan, stage)
-    if stage.get('init') == 'pretrain':
-        student['backbone']['init_cfg'] = dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
-    if stage.get('teacher'):
-        teacher = classifier_cfg(plan, teacher_stage)
-        model = dict(
-            _scope_='mmrazor',
-            type='WeakToStrongDistill',
-            data_preprocessor=dict(
-                _preprocessor(plan, stage),
-                type='mmpretrain.ClsDataPreprocessor'),
-            architecture=dict(student, _scope_='mmpretrain'),
-            teacher=dict(teacher, _scope_='mmpretrain'),
-            teacher_ckpt=teacher_ckpt,
-            teacher_ckpt_prefix='architecture.'
-            if teacher_stage.get('teacher') else None,
-            calculate_student_loss=stage.get('ground_truth', True),
-            distiller=dict(
-                type='WeakToStrongDistiller',
-                distill_losses=dict(loss_w2s=copy.deepcopy(stage.loss))))
-    else:
-        model = dict(
-            student, data_preprocessor=_preprocessor(plan, stage))
     test = stage.get('test', {})
-    test_set = eval_dataset_cfg(plan, evaluation, seed)
-    if test.get('classes'):
-        test_set = dict(
-            type='ClassSubsetDataset',
-            dataset=test_set,
-            classes=list(test.classes))
     cfg.update(
-        model=model,
+        model=_model_cfg(plan, stage, pretrained, teacher_ckpt,
+                         teacher_stage),
         optim_wrapper=copy.deepcopy(recipe.optim_wrapper),
-        train_dataloader=_loader(recipe.batch_size, train_set, True),
-        test_dataloader=_loader(TEST_BATCH, test_set, False),
+        train_dataloader=_loader(recipe.batch_size,
+                                 _train_set_cfg(plan, stage, seed), True),
+        test_dataloader=_loader(
+            TEST_BATCH, _with_classes(
+                eval_dataset_cfg(plan, evaluation, seed),
+                test.get('classes')), False),
         test_evaluator=copy.deepcopy(
             test.get('evaluator', dict(type='Accuracy', topk=(1, )))),
         test_cfg=dict())
@@ -267,6 +229,58 @@ def training_cfg(plan: Config,
         cfg['custom_hooks'].append(
             dict(type='mmrazor.WarmupFactorHook', **stage.warmup))
     return Config(cfg)
+
+
+def _with_classes(dataset: dict, classes: Optional[list]) -> dict:
+    """``dataset`` restricted to ``classes`` (``ClassSubsetDataset``), or as
+    it is when ``classes`` is None."""
+    if not classes:
+        return dataset
+    return dict(
+        type='ClassSubsetDataset', dataset=dataset, classes=list(classes))
+
+
+def _train_set_cfg(plan: Config, stage: ConfigDict, seed: int) -> dict:
+    """The stage's training data: its part of the training images, its
+    classes, its label noise."""
+    train_set = _with_classes(
+        dataset_cfg(plan, stage.train, 'train', seed, plan.train_pipeline,
+                    stage.get('samples')), stage.get('classes'))
+    if stage.get('noise'):
+        train_set = dict(
+            type='NoisyLabelDataset',
+            dataset=train_set,
+            seed=seed,
+            **stage.noise)
+    return train_set
+
+
+def _model_cfg(plan: Config, stage: ConfigDict, pretrained: Optional[str],
+               teacher_ckpt: Optional[str],
+               teacher_stage: Optional[ConfigDict]) -> dict:
+    """The stage's classifier, or a ``WeakToStrongDistill`` of it under its
+    teacher stage's model."""
+    student = classifier_cfg(plan, stage)
+    if stage.get('init') == 'pretrain':
+        student['backbone']['init_cfg'] = dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+    if not stage.get('teacher'):
+        return dict(student, data_preprocessor=_preprocessor(plan, stage))
+    return dict(
+        _scope_='mmrazor',
+        type='WeakToStrongDistill',
+        data_preprocessor=dict(
+            _preprocessor(plan, stage), type='mmpretrain.ClsDataPreprocessor'),
+        architecture=dict(student, _scope_='mmpretrain'),
+        teacher=dict(
+            classifier_cfg(plan, teacher_stage), _scope_='mmpretrain'),
+        teacher_ckpt=teacher_ckpt,
+        teacher_ckpt_prefix='architecture.'
+        if teacher_stage.get('teacher') else None,
+        calculate_student_loss=stage.get('ground_truth', True),
+        distiller=dict(
+            type='WeakToStrongDistiller',
+            distill_losses=dict(loss_w2s=copy.deepcopy(stage.loss))))
 
 
 def iterations(num_images: int, batch_size: int, epochs: int = 1) -> int:
