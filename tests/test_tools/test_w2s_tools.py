@@ -121,6 +121,11 @@ def test_vit_teacher_cnn_student_follows_the_epoch_warmup_and_resumes(
     for epoch in (2, 3, 4):
         assert set(logged(resumed_log, 'distill.w2s_alpha',
                           epoch)) == {expected[epoch]}
+    # the resumed run ends with the weights of the uninterrupted one
+    uninterrupted = load_checkpoint_safely(osp.join(work_dir, 'epoch_4.pth'))
+    resumed = load_checkpoint_safely(osp.join(resumed_dir, 'epoch_4.pth'))
+    for name, value in uninterrupted['state_dict'].items():
+        torch.testing.assert_close(resumed['state_dict'][name], value)
 
 
 def test_exported_student_matches_and_loads_in_mmpretrain(
