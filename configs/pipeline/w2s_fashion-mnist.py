@@ -231,6 +231,7 @@ settings = dict(
             dict(run='adaptconf', pgr=dict(weak='weak', ceiling='ceiling'),
                  above=0.3, claim='PGR of AdaptConf > 0.3 (target)'),
             dict(run='adaptconf', baseline='kd', relation='>=',
+                 pgr=dict(weak='weak', ceiling='ceiling'),
                  claim='PGR of AdaptConf >= PGR of KD'),
         ]),
 )

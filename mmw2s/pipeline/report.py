@@ -107,21 +107,27 @@ def claim_row(spec: dict,
     ``spec``: ``claim`` (text), ``run``, and either ``baseline`` (with
     ``relation`` ``'>'`` or ``'>='``; compared on ``spec['metric']``, else
     ``metric``) or ``pgr`` (the setting's PGR: the claim is PGR >
-    ``above``, default 0; the difference is PGR − above).
+    ``above``, default 0, the difference PGR − above; with a ``baseline``
+    too, the run's PGR is compared with the baseline's).
     """
     seeds = sorted(results)
+    relation = spec.get('relation', '>')
+    if relation not in RELATIONS:
+        raise ValueError(f'claim {spec["claim"]!r}: relation must be one '
+                         f'of {RELATIONS}, got {relation!r}.')
     if spec.get('pgr'):
         values, why = pgr_values(results, spec['run'], spec['pgr'])
         if values is None:
             return [spec['claim'], '—', '—', '—', f'undefined ({why})']
         measured = f'PGR {mean_std(values)}'
-        differences = list(np.subtract(values, spec.get('above', 0.0)))
-        relation = '>'
+        if spec.get('baseline'):
+            baseline, _ = pgr_values(results, spec['baseline'], spec['pgr'])
+            measured += f' vs {mean_std(baseline)}'
+        else:
+            baseline = [spec.get('above', 0.0)] * len(values)
+            relation = '>'
+        differences = list(np.subtract(values, baseline))
     else:
-        relation = spec.get('relation', '>')
-        if relation not in RELATIONS:
-            raise ValueError(f'claim {spec["claim"]!r}: relation must be one '
-                             f'of {RELATIONS}, got {relation!r}.')
         metric = spec.get('metric', metric)
         run = accuracies(results, spec['run'], metric)
         baseline = accuracies(results, spec['baseline'], metric)

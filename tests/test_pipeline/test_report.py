@@ -64,6 +64,11 @@ def test_pgr_and_its_claims():
     row = claim_row(
         dict(claim='PGR > 0.3', run='kd', pgr=pgr, above=0.3), results)
     assert row[2] == '+0.20, -0.20' and row[3] == '1/2'
+    row = claim_row(
+        dict(claim='PGR >= PGR', run='kd', baseline='weak', pgr=pgr,
+             relation='>='), dict(results))
+    assert row[1] == 'PGR 0.30 ± 0.28 vs 0.00 ± 0.00'
+    assert row[2] == '+0.50, +0.10' and row[4] == 'holds on every seed'
     spec = ConfigDict(
         stages=dict(weak=dict(), ceiling=dict(), kd=dict(title='KD')), pgr=pgr)
     table = '\n'.join(setting_table(spec, results))
