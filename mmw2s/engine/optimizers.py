@@ -61,10 +61,11 @@ class SkipNonFiniteOptimWrapper(OptimWrapper):
 
 def nonfinite_ranks(loss: torch.Tensor) -> List[int]:
     """The ranks whose ``loss`` is not finite; every rank gets the same
-    list (one all-reduce a step; no communication when not
-    distributed)."""
+    list (one all-reduce a step, none when not distributed; the flag stays
+    on the device until the list is read)."""
     rank, world_size = get_dist_info()
     flags = torch.zeros(world_size, device=loss.device)
-    flags[rank] = float(not bool(torch.isfinite(loss).all()))
+    flags[rank] = (~torch.isfinite(loss.detach()).all()).float()
     all_reduce(flags, op='sum')
+    # the one host-device synchronisation of the check
     return [index for index, flag in enumerate(flags.tolist()) if flag]
