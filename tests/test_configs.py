@@ -75,10 +75,15 @@ def test_config_builds_and_trains_two_iterations(path):
     batch_size = shrink_episodes(model_cfg)
     if 'data_preprocessor' not in model_cfg:  # as the Runner fills it in
         model_cfg.data_preprocessor = cfg.data_preprocessor
+    optim_wrapper_cfg = cfg.optim_wrapper
+    if optim_wrapper_cfg.get('type') == 'AmpOptimWrapper':
+        # mmengine refuses AmpOptimWrapper without an accelerator
+        optim_wrapper_cfg.update(type='OptimWrapper')
+        optim_wrapper_cfg.pop('loss_scale', None)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'mmpretrain')):
         model = MODELS.build(model_cfg)
-        optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+        optim_wrapper = build_optim_wrapper(model, optim_wrapper_cfg)
     num_classes = model_cfg.data_preprocessor.num_classes
     trainable = [p for p in model.parameters() if p.requires_grad]
     before = [p.detach().clone() for p in trainable]

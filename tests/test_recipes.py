@@ -160,16 +160,17 @@ SETTING_CONFIGS = sorted(
         osp.join(REPO_ROOT, 'configs', folder, '*_cifar100.py')))
 
 
-def timm_lr(epoch: int) -> float:
+def timm_lr(epoch: int, recipe: Dict[str, Any] = AUTHORS) -> float:
     """timm 0.6.12's CosineLRScheduler as the authors' create_scheduler
-    builds it (per epoch, warmup_prefix=False)."""
-    lr, warmup = AUTHORS['lr'], AUTHORS['warmup_epochs']
+    builds it (per epoch, warmup_prefix=False) from ``recipe``'s lr,
+    warmup_lr, warmup_epochs, min_lr and epochs."""
+    lr, warmup = recipe['lr'], recipe['warmup_epochs']
     if epoch < warmup:
-        start = AUTHORS['warmup_lr']
+        start = recipe['warmup_lr']
         return start + epoch * (lr - start) / warmup
-    low = AUTHORS['min_lr']
+    low = recipe['min_lr']
     return low + 0.5 * (lr - low) * (
-        1 + math.cos(math.pi * epoch / AUTHORS['epochs']))
+        1 + math.cos(math.pi * epoch / recipe['epochs']))
 
 
 def mmengine_lrs(cfg: Config) -> List[float]:

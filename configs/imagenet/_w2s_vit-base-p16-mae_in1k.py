@@ -1,7 +1,9 @@
-# Shared by the ImageNet transfer configs: the MAE fine-tuning recipe of
-# ViT-B/16 as the strong student of a WeakToStrongDistill model. The
-# preprocessor applies mixup / cutmix once, so teacher and student see the
-# same mixed images. A config adds `teacher`, `teacher_ckpt` and the losses.
+# Shared by the ImageNet transfer configs: the authors' MAE fine-tuning of
+# ViT-B/16 (the baseline config) as the strong student of a
+# WeakToStrongDistill model. The preprocessor normalises as the student
+# expects (timm's 0.5 / 0.5) and applies mixup / cutmix once: the teacher
+# sees the very same input, as in the authors' trainer. A config adds
+# `teacher`, `teacher_ckpt` and the losses.
 _base_ = ['./finetune_vit-base-p16-mae_8xb128-coslr-100e_in1k.py']
 
 custom_imports = dict(imports=['mmw2s'], allow_failed_imports=False)
@@ -13,8 +15,8 @@ model = dict(
     data_preprocessor=dict(
         type='mmpretrain.ClsDataPreprocessor',
         num_classes=1000,
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
+        mean={{_base_.data_preprocessor.mean}},
+        std={{_base_.data_preprocessor.std}},
         to_rgb=True,
         batch_augments=dict(augments=[
             dict(type='mmpretrain.Mixup', alpha=0.8),
@@ -23,27 +25,9 @@ model = dict(
     architecture=dict(
         _scope_='mmpretrain',
         type='ImageClassifier',
-        backbone=dict(
-            type='VisionTransformer',
-            arch='base',
-            img_size=224,
-            patch_size=16,
-            drop_path_rate=0.1,
-            out_type='avg_featmap',
-            final_norm=False,
-            init_cfg=dict(
-                type='Pretrained',
-                checkpoint={{_base_.mae_pretrained}},
-                prefix='backbone.')),
+        backbone={{_base_.model.backbone}},
         neck=None,
-        head=dict(
-            type='LinearClsHead',
-            num_classes=1000,
-            in_channels=768,
-            loss=dict(
-                type='LabelSmoothLoss', label_smooth_val=0.1,
-                mode='original'),
-            init_cfg=[dict(type='TruncNormal', layer='Linear', std=2e-5)])))
+        head={{_base_.model.head}}))
 
 val_cfg = dict(_delete_=True, type='mmrazor.WeakToStrongValLoop')
 custom_hooks = [dict(type='mmrazor.NonFiniteCheckHook')]

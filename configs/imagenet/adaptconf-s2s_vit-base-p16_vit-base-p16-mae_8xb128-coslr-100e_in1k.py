@@ -12,8 +12,8 @@ model = dict(
             arch='base',
             img_size=224,
             patch_size=16,
-            out_type='avg_featmap',
-            final_norm=False),
+            out_type='cls_token',
+            final_norm=True),
         neck=None,
         head=dict(type='LinearClsHead', num_classes=1000, in_channels=768)),
     teacher_ckpt='work_dirs/finetune_vit-base-p16-mae_8xb128-coslr-100e_in1k/'

@@ -5,9 +5,9 @@ _base_ = ['./_w2s_vit-base-p16-mae_in1k.py']
 
 model = dict(
     teacher=dict(
-        cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py',
+        cfg_path='mmpretrain::resnet/resnet50_8xb256-rsb-a1-600e_in1k.py',
         pretrained=False),
-    teacher_ckpt='work_dirs/resnet50_8xb32_in1k.pth',
+    teacher_ckpt='work_dirs/resnet50_8xb256-rsb-a1-600e_in1k.pth',
     distiller=dict(
         type='WeakToStrongDistiller',
         distill_losses=dict(
