@@ -4,6 +4,7 @@ KD run (SingleTeacherDistill + KLDivergence) with generated images."""
 import os.path as osp
 import re
 
+import mmengine
 import pytest
 import torch
 from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
@@ -107,3 +108,36 @@ def test_dist_train_runs_two_cpu_processes(tmp_path, image_root, teacher_ckpt):
     # 16 training images, 4 per batch and per process: 2 iterations an epoch
     assert 'Epoch(train) [2][2/2]' in log
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
+
+
+def test_test_tool_writes_tta_metrics(trained_work_dir, tmp_path, image_root,
+                                      teacher_ckpt):
+    metrics_file = str(tmp_path / 'metrics.json')
+    result = run_tool(
+        python_tool('test.py') + [
+            CONFIG,
+            osp.join(trained_work_dir, 'epoch_2.pth'), '--work-dir',
+            str(tmp_path), '--tta', '--no-pin-memory', '--out', metrics_file,
+            '--out-item', 'metrics'
+        ] + data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT)
+    assert 'AverageClsScoreTTA' in result.stdout + result.stderr
+    metrics = mmengine.load(metrics_file)
+    assert 0.0 <= metrics['accuracy/top1'] <= 100.0
+
+
+def test_test_tool_draws_every_interval_th_sample(trained_work_dir, tmp_path,
+                                                  image_root, teacher_ckpt):
+    show_dir = tmp_path / 'shown'
+    run_tool(
+        python_tool('test.py') + [
+            CONFIG,
+            osp.join(trained_work_dir, 'epoch_2.pth'), '--work-dir',
+            str(tmp_path), '--show-dir',
+            str(show_dir), '--interval', '4'
+        ] + data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT)
+    # samples 0, 4, 8, 12 are the first image of each class, 0.png (the
+    # hook names a drawing by the image's file name); interval 1 would also
+    # draw 1.png to 3.png
+    assert sorted(p.name for p in show_dir.iterdir()) == ['0.png_0.png']
