@@ -9,7 +9,10 @@ concerns, and the condition under which it switches itself off.
 patch                        active when
 ===========================  ==============================================
 mmrazor_quantization         mmrazor <= 1.0.0 and torch without
-                             ``fuser_method_mappings.reverse2`` (torch>=2.1)
+                             ``fuser_method_mappings.reverse2`` (torch>=2.1);
+                             written in ``mmw2s_mmrazor_hook.py``, outside
+                             the package, whose import hook applies it
+                             before any import of mmrazor
 mmengine_package_lookup      ``pkg_resources`` cannot be imported
                              (setuptools >= 81)
 mmengine_safe_checkpoints    torch >= 2.6 (``torch.load`` defaults to
@@ -27,83 +30,16 @@ import importlib.metadata
 import importlib.util
 import os
 import os.path as osp
-import sys
 import tempfile
-import types
 from typing import Dict
 
 import torch
 from mmengine.utils import digit_version
 
-QUANTIZATION_MODULES = ('mmrazor.structures.quantization',
-                        'mmrazor.structures.quantization.backend_config',
-                        'mmrazor.structures.quantization.qconfig')
-
-
-class QuantizationUnavailableError(ImportError):
-    """mmrazor's quantization cannot run on the installed torch."""
-
-
-def _quantization_unavailable_message(name: str) -> str:
-    return (f'mmrazor quantization (`{name}`) is unavailable: mmrazor '
-            f'{importlib.metadata.version("mmrazor")} uses torch.ao names '
-            '(reverse2, reverse3, reverse_sequential_wrapper2, '
-            'BackendPatternConfig._set_overwrite_output_fake_quantize) that '
-            f'torch {torch.__version__} no longer has, so mmw2s disabled it '
-            'to let the rest of mmrazor import. Distillation is not '
-            'affected. Use torch < 2.1 for mmrazor quantization.')
-
-
-class _UnavailableMeta(type):
-    """Makes every use of a placeholder class raise a clear error."""
-
-    def __call__(cls, *args, **kwargs):
-        raise QuantizationUnavailableError(
-            _quantization_unavailable_message(cls.__name__))
-
-    def __getattr__(cls, attribute: str):
-        if attribute.startswith('__'):
-            raise AttributeError(attribute)
-        raise QuantizationUnavailableError(
-            _quantization_unavailable_message(f'{cls.__name__}.{attribute}'))
-
-    def __getitem__(cls, key):
-        raise QuantizationUnavailableError(
-            _quantization_unavailable_message(f'{cls.__name__}[{key!r}]'))
-
-
-class _UnavailableModule(types.ModuleType):
-    """Stands in for mmrazor's quantization structures; any name imported
-    from it is a placeholder that raises
-    :class:`QuantizationUnavailableError` when used."""
-
-    def __getattr__(self, name: str):
-        if name.startswith('__'):
-            raise AttributeError(name)
-        return _UnavailableMeta(name, (), {'__module__': self.__name__})
-
-
-def _mmrazor_quantization_is_broken() -> bool:
-    if any(name in sys.modules for name in QUANTIZATION_MODULES):
-        return False  # already imported (or already patched): leave it
-    if importlib.util.find_spec('mmrazor') is None:
-        return False
-    mmrazor_version = digit_version(importlib.metadata.version('mmrazor'))
-    from torch.ao.quantization import fuser_method_mappings
-    return (mmrazor_version <= digit_version('1.0.0')
-            and not hasattr(fuser_method_mappings, 'reverse2'))
-
-
-def _disable_mmrazor_quantization() -> None:
-    """mmrazor 1.0.0 imports ``reverse2`` & co. from ``torch.ao``, which
-    torch 2.1 removed; its quantization package then fails at import time and
-    takes ``import mmrazor.models`` down with it. Replace that package by
-    placeholders so that everything else imports."""
-    for name in QUANTIZATION_MODULES:
-        module = _UnavailableModule(name)
-        module.__all__ = []
-        module.__path__ = []
-        sys.modules[name] = module
+# QuantizationUnavailableError: users catch it from here
+from mmw2s_mmrazor_hook import QuantizationUnavailableError  # noqa: F401
+from mmw2s_mmrazor_hook import (disable_mmrazor_quantization,
+                                mmrazor_quantization_is_broken)
 
 
 def _module_name_of(package: str) -> str:
@@ -302,8 +238,8 @@ def apply_compat_patches() -> Dict[str, bool]:
     if _APPLIED:
         return dict(_APPLIED)
     patches = (
-        ('mmrazor_quantization', _mmrazor_quantization_is_broken,
-         _disable_mmrazor_quantization),
+        ('mmrazor_quantization', mmrazor_quantization_is_broken,
+         disable_mmrazor_quantization),
         ('mmengine_package_lookup',
          lambda: importlib.util.find_spec('pkg_resources') is None,
          _use_importlib_for_package_lookup),
