@@ -90,9 +90,10 @@ setup(
     py_modules=['mmw2s_mmrazor_hook'],
     python_requires='>=3.8',
     install_requires=read_requirements('runtime'),
-    # mmcv is not in install_requires: GPU users bring the full mmcv with
-    # mim (extra `mim`), CPU machines take mmcv-lite (extra `cpu`). Requiring
-    # either name would put a second `mmcv` module next to the other.
+    # mmcv is not in install_requires: mmcv-lite (extra `cpu`) serves CPU
+    # and GPU machines, a full mmcv already installed stays (extra `mim`
+    # names it). Requiring either would put a second `mmcv` module next to
+    # the other.
     extras_require={
         'cpu': read_requirements('cpu'),
         'mim': read_requirements('mminstall'),
