@@ -17,9 +17,8 @@ starts: the first import of mmrazor, by mmrazor's own ``tools/train.py`` or
 ``mim train mmrazor`` too, applies the work-around first. Without the hook (a
 clone on ``PYTHONPATH``), ``import mmw2s`` applies it (:mod:`mmw2s.compat`).
 """
-import importlib.metadata
+# only sys at import: this module is imported whenever Python starts
 import sys
-from typing import Optional
 
 QUANTIZATION_MODULES = ('mmrazor.structures.quantization',
                         'mmrazor.structures.quantization.backend_config',
@@ -31,6 +30,8 @@ class QuantizationUnavailableError(ImportError):
 
 
 def _unavailable_message(name: str) -> str:
+    import importlib.metadata
+
     import torch
     return (f'mmrazor quantization (`{name}`) is unavailable: mmrazor '
             f'{importlib.metadata.version("mmrazor")} uses torch.ao names '
@@ -76,6 +77,7 @@ def mmrazor_quantization_is_broken() -> bool:
     Returns:
         bool: True where the work-around is needed.
     """
+    import importlib.metadata
     try:
         mmrazor_version = importlib.metadata.version('mmrazor')
     except importlib.metadata.PackageNotFoundError:
@@ -110,7 +112,7 @@ class MmrazorImportHook:
         return None
 
 
-def install() -> Optional[MmrazorImportHook]:
+def install() -> 'MmrazorImportHook | None':
     """Put the hook first in :data:`sys.meta_path`, unless mmrazor is
     already imported or the hook installed (a site directory can be on the
     path twice, e.g. a venv's ``lib64`` link to ``lib``).
