@@ -42,10 +42,7 @@ RECIPE = [
         name='teacher',
         value='resnet50_a1_0-14fe96d1.pth',
         source='README.md:86 (--teacher resnet50 --teacher-pretrained)'),
-    dict(
-        name='superalignment_threshold',
-        value=4.0,
-        source='README.md:86'),
+    dict(name='superalignment_threshold', value=4.0, source='README.md:86'),
     dict(
         name='warmup_factor_used',
         value=False,
@@ -106,8 +103,7 @@ RECIPE = [
     dict(
         name='global_pool',
         value='token',
-        source=f'{TRAIN}:137 (None), {TIMM}/models/factory.py:57, {VIT}:378'
-    ),
+        source=f'{TRAIN}:137 (None), {TIMM}/models/factory.py:57, {VIT}:378'),
     dict(name='norm_before_pool', value=True, source=f'{VIT}:424-428,539'),
     dict(name='head_init_std', value=2e-5, source=f'{TRAIN}:440'),
     dict(name='img_size', value=224, source=f'{VIT}:45'),
@@ -174,9 +170,7 @@ def expected_pipelines() -> Dict[str, List[dict]]:
             crop_ratio_range=AUTHORS['scale'],
             aspect_ratio_range=AUTHORS['ratio'],
             interpolation=used('train_interpolation')),
-        dict(
-            type='RandomFlip', prob=AUTHORS['hflip'],
-            direction='horizontal'),
+        dict(type='RandomFlip', prob=AUTHORS['hflip'], direction='horizontal'),
         dict(
             type='RandAugment',
             num_policies=2,
@@ -214,11 +208,11 @@ def pipeline_mismatches(what: str, pipeline: List[dict],
     """Build each transform after LoadImageFromFile and compare the
     attributes ``expected`` names (defaults included)."""
     steps = [step for step in pipeline if step['type'] != 'LoadImageFromFile']
-    if [step['type'] for step in steps] != [
-            step['type'] for step in expected
-    ]:
-        return [f'{what}: {[step["type"] for step in steps]}, expected '
-                f'{[step["type"] for step in expected]}']
+    if [step['type'] for step in steps] != [step['type'] for step in expected]:
+        return [
+            f'{what}: {[step["type"] for step in steps]}, expected '
+            f'{[step["type"] for step in expected]}'
+        ]
     problems = []
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         for step, wanted in zip(steps, expected):
@@ -230,9 +224,8 @@ def pipeline_mismatches(what: str, pipeline: List[dict],
                 if isinstance(value, (tuple, list)):
                     actual = list(actual)
                     value = list(value)
-                if actual != value and not (
-                        isinstance(value, list) and len(actual) == len(value)
-                        and all(
+                if actual != value and not (isinstance(
+                        value, list) and len(actual) == len(value) and all(
                             math.isclose(a, b)
                             for a, b in zip(actual, value))):
                     problems.append(f'{what} {step["type"]}.{key}: '
@@ -252,40 +245,41 @@ def model_mismatches(cfg: Config) -> List[str]:
     distill = model.type == 'WeakToStrongDistill'
     student = model.architecture if distill else model
     backbone = student.backbone
-    expect('student backbone', {
-        key: backbone.get(key)
-        for key in ('type', 'arch', 'patch_size', 'img_size', 'out_type',
-                    'final_norm', 'drop_path_rate')
-    },
-           dict(
-               type='VisionTransformer',
-               arch='base',
-               patch_size=16,
-               img_size=AUTHORS['img_size'],
-               out_type='cls_token' if AUTHORS['global_pool'] == 'token' else
-               'avg_featmap',
-               final_norm=AUTHORS['norm_before_pool'],
-               drop_path_rate=AUTHORS['drop_path']))
-    expect('student head loss', student.head.loss,
-           dict(
-               type='LabelSmoothLoss',
-               label_smooth_val=AUTHORS['smoothing'],
-               mode='original'))
-    expect('student head init', student.head.init_cfg,
-           [dict(type='TruncNormal', layer='Linear',
-                 std=AUTHORS['head_init_std'])])
+    expect(
+        'student backbone', {
+            key: backbone.get(key)
+            for key in ('type', 'arch', 'patch_size', 'img_size', 'out_type',
+                        'final_norm', 'drop_path_rate')
+        },
+        dict(
+            type='VisionTransformer',
+            arch='base',
+            patch_size=16,
+            img_size=AUTHORS['img_size'],
+            out_type='cls_token'
+            if AUTHORS['global_pool'] == 'token' else 'avg_featmap',
+            final_norm=AUTHORS['norm_before_pool'],
+            drop_path_rate=AUTHORS['drop_path']))
+    expect(
+        'student head loss', student.head.loss,
+        dict(
+            type='LabelSmoothLoss',
+            label_smooth_val=AUTHORS['smoothing'],
+            mode='original'))
+    expect('student head init', student.head.init_cfg, [
+        dict(type='TruncNormal', layer='Linear', std=AUTHORS['head_init_std'])
+    ])
     preprocessor = model.data_preprocessor if distill else \
         cfg.data_preprocessor
     for key in ('mean', 'std'):
         expect(key, list(preprocessor[key]),
                [255 * value for value in AUTHORS[key]])
     expect('to_rgb', preprocessor.get('to_rgb'), True)
-    augments = (preprocessor.get('batch_augments') if distill else
-                student.get('train_cfg', {})) or {}
+    augments = (preprocessor.get('batch_augments') if distill else student.get(
+        'train_cfg', {})) or {}
     scope = 'mmpretrain.' if distill else ''
     expect('mixup / cutmix (one of the two a batch, even odds)',
-           (augments.get('augments'), augments.get('probs')),
-           ([
+           (augments.get('augments'), augments.get('probs')), ([
                dict(type=f'{scope}Mixup', alpha=AUTHORS['mixup']),
                dict(type=f'{scope}CutMix', alpha=AUTHORS['cutmix'])
            ], None))
@@ -294,11 +288,14 @@ def model_mismatches(cfg: Config) -> List[str]:
     if model.teacher.get('cfg_path'):
         expect('teacher', model.teacher.cfg_path, used('teacher'))
     else:  # strong-to-strong: a fine-tuned student of the same recipe
-        expect('strong-to-strong teacher backbone', {
-            key: model.teacher.backbone.get(key)
-            for key in ('arch', 'out_type', 'final_norm')
-        }, {key: backbone.get(key)
-            for key in ('arch', 'out_type', 'final_norm')})
+        expect(
+            'strong-to-strong teacher backbone', {
+                key: model.teacher.backbone.get(key)
+                for key in ('arch', 'out_type', 'final_norm')
+            }, {
+                key: backbone.get(key)
+                for key in ('arch', 'out_type', 'final_norm')
+            })
     tau, threshold = AUTHORS['kd_temperature'], AUTHORS[
         'superalignment_threshold']
     wanted = dict(
@@ -307,10 +304,11 @@ def model_mismatches(cfg: Config) -> List[str]:
     for name, loss in model.distiller.distill_losses.items():
         for key, value in wanted[loss.type].items():
             expect(f'{name}.{key}', loss.get(key), value)
-    expect('WarmupFactorHook', any(
-        'WarmupFactorHook' in hook.type
-        for hook in cfg.get('custom_hooks', [])),
-           AUTHORS['warmup_factor_used'])
+    expect(
+        'WarmupFactorHook',
+        any('WarmupFactorHook' in hook.type
+            for hook in cfg.get('custom_hooks', [])),
+        AUTHORS['warmup_factor_used'])
     return problems
 
 
@@ -325,58 +323,61 @@ def recipe_mismatches(cfg: Config) -> List[str]:
 
     wrapper = cfg.optim_wrapper
     optimizer = wrapper.optimizer
-    expect('optimizer', {
-        key: optimizer.get(key)
-        for key in ('type', 'lr', 'weight_decay', 'betas', 'eps')
-    },
-           dict(
-               type='AdamW',
-               lr=AUTHORS['lr'],
-               weight_decay=AUTHORS['weight_decay'],
-               betas=AUTHORS['betas'],
-               eps=AUTHORS['eps']))
-    expect('mixed precision', wrapper.get('type') == 'AmpOptimWrapper',
-           AUTHORS['amp'])
-    expect('layer-wise decay',
-           (wrapper.get('constructor'),
-            wrapper.paramwise_cfg.get('layer_decay_rate')),
-           ('LearningRateDecayOptimWrapperConstructor',
-            AUTHORS['layer_decay']))
+    expect(
+        'optimizer', {
+            key: optimizer.get(key)
+            for key in ('type', 'lr', 'weight_decay', 'betas', 'eps')
+        },
+        dict(
+            type='AdamW',
+            lr=AUTHORS['lr'],
+            weight_decay=AUTHORS['weight_decay'],
+            betas=AUTHORS['betas'],
+            eps=AUTHORS['eps']))
+    expect('mixed precision',
+           wrapper.get('type') == 'AmpOptimWrapper', AUTHORS['amp'])
+    expect(
+        'layer-wise decay', (wrapper.get('constructor'),
+                             wrapper.paramwise_cfg.get('layer_decay_rate')),
+        ('LearningRateDecayOptimWrapperConstructor', AUTHORS['layer_decay']))
     spared = wrapper.paramwise_cfg.get('custom_keys', {})
-    expect('undecayed cls_token, pos_embed, norms, biases', {
-        key: spared.get(key, {}).get('decay_mult')
-        for key in ('.cls_token', '.pos_embed', '.ln', '.bias')
-    }, {
-        key: 0.0
-        for key in ('.cls_token', '.pos_embed', '.ln', '.bias')
-    })
+    expect(
+        'undecayed cls_token, pos_embed, norms, biases', {
+            key: spared.get(key, {}).get('decay_mult')
+            for key in ('.cls_token', '.pos_embed', '.ln', '.bias')
+        }, {key: 0.0
+            for key in ('.cls_token', '.pos_embed', '.ln', '.bias')})
     expect('auto_scale_lr.base_batch_size', cfg.auto_scale_lr.base_batch_size,
            AUTHORS['gpus'] * AUTHORS['batch_size'])
     expect('train batch size', cfg.train_dataloader.batch_size,
            AUTHORS['batch_size'])
 
     warmup, epochs = AUTHORS['warmup_epochs'], AUTHORS['epochs']
-    expect('param_scheduler', [{
-        key: value
-        for key, value in scheduler.items()
-        if key in ('type', 'start_factor', 'begin', 'end', 'T_max', 'eta_min',
-                   'eta_min_ratio', 'by_epoch', 'convert_to_iter_based')
-    } for scheduler in cfg.param_scheduler], [
-        dict(
-            type='LinearLR',
-            start_factor=AUTHORS['warmup_lr'] / AUTHORS['lr'],
-            by_epoch=True,
-            begin=0,
-            end=warmup + 1),
-        dict(
-            type='CosineAnnealingLR',
-            T_max=epochs,
-            # timm scales the minimum by each layer's lr_scale too
-            eta_min_ratio=AUTHORS['min_lr'] / AUTHORS['lr'],
-            by_epoch=True,
-            begin=0,
-            end=epochs),
-    ])
+    expect(
+        'param_scheduler',
+        [{
+            key: value
+            for key, value in scheduler.items()
+            if key in ('type', 'start_factor', 'begin', 'end', 'T_max',
+                       'eta_min', 'eta_min_ratio', 'by_epoch',
+                       'convert_to_iter_based')
+        } for scheduler in cfg.param_scheduler],
+        [
+            dict(
+                type='LinearLR',
+                start_factor=AUTHORS['warmup_lr'] / AUTHORS['lr'],
+                by_epoch=True,
+                begin=0,
+                end=warmup + 1),
+            dict(
+                type='CosineAnnealingLR',
+                T_max=epochs,
+                # timm scales the minimum by each layer's lr_scale too
+                eta_min_ratio=AUTHORS['min_lr'] / AUTHORS['lr'],
+                by_epoch=True,
+                begin=0,
+                end=epochs),
+        ])
     expect('train_cfg', (cfg.train_cfg.max_epochs, cfg.train_cfg.val_interval),
            (epochs, AUTHORS['eval_interval']))
     if not problems:
@@ -389,8 +390,9 @@ def recipe_mismatches(cfg: Config) -> List[str]:
         if max(gaps[warmup:]) > 1e-5 * AUTHORS['lr'] or max(
                 gaps) > bound * AUTHORS['lr']:
             problems.append(f'lr per epoch off timm\'s by {max(gaps):.2e}')
-    expect('checkpoint save_best', cfg.default_hooks.checkpoint.get(
-        'save_best'), f'accuracy/{AUTHORS["eval_metric"]}')
+    expect('checkpoint save_best',
+           cfg.default_hooks.checkpoint.get('save_best'),
+           f'accuracy/{AUTHORS["eval_metric"]}')
 
     pipelines = expected_pipelines()
     problems += pipeline_mismatches('train pipeline',
@@ -451,25 +453,34 @@ DRIFTS: Dict[str, Any] = {
     'average-pooled patch tokens':
     lambda cfg: cfg.model.architecture.backbone.update(
         out_type='avg_featmap', final_norm=False),
-    "mmpretrain's ImageNet mean": lambda cfg: cfg.model.data_preprocessor.
-    update(mean=[123.675, 116.28, 103.53]),
-    'resize 256 for the test crop': lambda cfg: cfg.val_dataloader.dataset.
-    pipeline[1].update(scale=256),
-    'warm-up from 2e-7': lambda cfg: cfg.param_scheduler[0].update(
-        start_factor=1e-4),
-    'absolute minimum lr': lambda cfg: cfg.param_scheduler[1].update(
+    "mmpretrain's ImageNet mean":
+    lambda cfg: cfg.model.data_preprocessor.update(
+        mean=[123.675, 116.28, 103.53]),
+    'resize 256 for the test crop':
+    lambda cfg: cfg.val_dataloader.dataset.pipeline[1].update(scale=256),
+    'warm-up from 2e-7':
+    lambda cfg: cfg.param_scheduler[0].update(start_factor=1e-4),
+    'absolute minimum lr':
+    lambda cfg: cfg.param_scheduler[1].update(
         eta_min=1e-6, eta_min_ratio=None),
-    'float32': lambda cfg: cfg.optim_wrapper.update(type='OptimWrapper'),
-    "ResNet-50's 76.55% recipe": lambda cfg: cfg.model.teacher.update(
+    'float32':
+    lambda cfg: cfg.optim_wrapper.update(type='OptimWrapper'),
+    "ResNet-50's 76.55% recipe":
+    lambda cfg: cfg.model.teacher.update(
         cfg_path='mmpretrain::resnet/resnet50_8xb32_in1k.py'),
-    'threshold 0.5': lambda cfg: cfg.model.distiller.distill_losses.loss_w2s.
-    update(threshold=0.5),
-    "mmpretrain's erasing fill": lambda cfg: cfg.train_dataloader.dataset.
-    pipeline[4].update(fill_color=[103.53, 116.28, 123.675]),
-    'RandAugment fill 124': lambda cfg: cfg.train_dataloader.dataset.pipeline[
-        3].hparams.update(pad_val=[124, 116, 104]),
-    'lr 8e-3': lambda cfg: cfg.optim_wrapper.optimizer.update(lr=8e-3),
-    'no mixup': lambda cfg: cfg.model.data_preprocessor.pop('batch_augments'),
+    'threshold 0.5':
+    lambda cfg: cfg.model.distiller.distill_losses.loss_w2s.update(
+        threshold=0.5),
+    "mmpretrain's erasing fill":
+    lambda cfg: cfg.train_dataloader.dataset.pipeline[4].update(
+        fill_color=[103.53, 116.28, 123.675]),
+    'RandAugment fill 124':
+    lambda cfg: cfg.train_dataloader.dataset.pipeline[3].hparams.update(
+        pad_val=[124, 116, 104]),
+    'lr 8e-3':
+    lambda cfg: cfg.optim_wrapper.optimizer.update(lr=8e-3),
+    'no mixup':
+    lambda cfg: cfg.model.data_preprocessor.pop('batch_augments'),
 }
 
 

@@ -15,11 +15,11 @@ class EpisodeCentroidHead(BaseModule):
     queries are the scaled cosine similarities to the class centroids of its
     support set.
 
-    A batch is one N-way episode laid out class by class: for each of the
-    ``num_ways`` classes, ``num_shots`` support then ``num_queries`` query
-    images (see ``EpisodicSampler``). The labels are the positions of the
-    classes in the episode, so the ground-truth labels of the samples are
-    not used.
+    A batch is ``num_episodes`` N-way episodes one after the other, each
+    laid out class by class: for each of the ``num_ways`` classes,
+    ``num_shots`` support then ``num_queries`` query images (see
+    ``EpisodicSampler``). The labels are the positions of the classes in
+    their episode, so the ground-truth labels of the samples are not used.
 
     Args:
         num_ways (int): Classes per episode.
@@ -28,6 +28,7 @@ class EpisodeCentroidHead(BaseModule):
         temperature (float): Initial scale of the cosine similarities.
             Defaults to 10.0.
         learnable_temperature (bool): Learn the scale. Defaults to True.
+        num_episodes (int): Episodes a batch. Defaults to 1.
         init_cfg (dict, optional): Initialisation config.
     """
 
@@ -37,45 +38,52 @@ class EpisodeCentroidHead(BaseModule):
                  num_queries: int,
                  temperature: float = 10.0,
                  learnable_temperature: bool = True,
+                 num_episodes: int = 1,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.num_ways = num_ways
         self.num_shots = num_shots
         self.num_queries = num_queries
+        self.num_episodes = num_episodes
         self.temperature = nn.Parameter(
             torch.tensor(float(temperature)),
             requires_grad=learnable_temperature)
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
-        """Query logits of shape (num_ways * num_queries, num_ways)."""
+        """Query logits of shape (num_episodes * num_ways * num_queries,
+        num_ways), episode by episode."""
         features = feats[-1].flatten(1)
-        expected = self.num_ways * (self.num_shots + self.num_queries)
+        per_class = self.num_shots + self.num_queries
+        expected = self.num_episodes * self.num_ways * per_class
         if features.shape[0] != expected:
             raise ValueError(
-                f'EpisodeCentroidHead expects episodes of {self.num_ways} '
-                f'ways x ({self.num_shots} shots + {self.num_queries} '
-                f'queries) = {expected} images, got {features.shape[0]}.')
-        episode = features.view(self.num_ways,
-                                self.num_shots + self.num_queries, -1)
-        centroids = F.normalize(episode[:, :self.num_shots].mean(1), dim=-1)
+                f'EpisodeCentroidHead expects {self.num_episodes} episodes '
+                f'of {self.num_ways} ways x ({self.num_shots} shots + '
+                f'{self.num_queries} queries) = {expected} images, got '
+                f'{features.shape[0]}.')
+        episodes = features.view(self.num_episodes, self.num_ways, per_class,
+                                 -1)
+        centroids = F.normalize(
+            episodes[:, :, :self.num_shots].mean(2), dim=-1)
         queries = F.normalize(
-            episode[:, self.num_shots:].reshape(-1, features.shape[1]),
-            dim=-1)
-        return self.temperature * queries @ centroids.t()
+            episodes[:, :, self.num_shots:].flatten(1, 2), dim=-1)
+        logits = queries @ centroids.transpose(1, 2)
+        return self.temperature * logits.flatten(0, 1)
 
     def episode_labels(self, device: torch.device) -> Tensor:
         """The queries' labels: the position of their class."""
         return torch.arange(
-            self.num_ways, device=device).repeat_interleave(self.num_queries)
+            self.num_ways, device=device).repeat_interleave(
+                self.num_queries).repeat(self.num_episodes)
 
-    def loss(self, feats: Tuple[Tensor], data_samples: List,
-             **kwargs) -> dict:
+    def loss(self, feats: Tuple[Tensor], data_samples: List, **kwargs) -> dict:
         """Cross-entropy of the queries against their episode labels."""
         logits = self(feats)
         return dict(
             loss=F.cross_entropy(logits, self.episode_labels(logits.device)))
 
-    def predict(self, feats: Tuple[Tensor],
+    def predict(self,
+                feats: Tuple[Tensor],
                 data_samples: Optional[List] = None) -> List:
         """No class scores: few-shot evaluation classifies the features
         (``FewShotClassifier`` attaches them)."""

@@ -28,6 +28,14 @@ def test_epoch_schedule(ratio, max_epochs, expected):
         assert hook.epoch_factor(epoch, max_epochs) == pytest.approx(factor)
 
 
+def test_epoch_schedule_counting_from_one():
+    """Meta-Baseline's trainer numbers epochs from 1: over 20 epochs the
+    factor is 1/5 ... 4/5 in its epochs 1-4 (the runner's 0-3), 1 after."""
+    hook = WarmupFactorHook(schedule='epoch', ratio=0.25, first_epoch=1)
+    factors = [hook.epoch_factor(epoch, 20) for epoch in range(6)]
+    assert factors == pytest.approx([0.2, 0.4, 0.6, 0.8, 1, 1])
+
+
 def test_iter_schedule():
     hook = WarmupFactorHook(schedule='iter', ratio=0.2)
     assert hook.iter_factor(0, 100) == 0

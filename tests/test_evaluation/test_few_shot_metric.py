@@ -82,7 +82,8 @@ def test_few_shot_config_predicts_features_for_the_metric():
     from mmrazor.registry import MODELS
     cfg = Config.fromfile(
         osp.join(REPO_ROOT, 'configs', 'few_shot',
-                 'adaptconf_resnet12_resnet18_8xb16-100e_mini-imagenet.py'))
+                 'adaptconf_resnet12-bottle_resnet36-bottle_4xb32-100e_'
+                 'mini-imagenet.py'))
     cfg.model.pop('teacher_ckpt')  # not trained here: a random teacher
     cfg.model.allow_random_teacher = True
     with DefaultScope.overwrite_default_scope('mmpretrain'):
@@ -91,7 +92,7 @@ def test_few_shot_config_predicts_features_for_the_metric():
     samples = [DataSample().set_gt_label(i % 5) for i in range(10)]
     batch = dict(
         inputs=[
-            torch.randint(0, 255, (3, 84, 84), dtype=torch.uint8)
+            torch.randint(0, 255, (3, 80, 80), dtype=torch.uint8)
             for _ in samples
         ],
         data_samples=samples)

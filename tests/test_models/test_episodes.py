@@ -61,3 +61,21 @@ def test_head_refuses_a_batch_that_is_not_an_episode():
     head = EpisodeCentroidHead(num_ways=5, num_shots=1, num_queries=15)
     with pytest.raises(ValueError, match='80 images, got 7'):
         head((torch.randn(7, 4), ))
+
+
+def test_head_takes_several_episodes_a_batch_one_after_the_other():
+    """Meta-Baseline trains on 4 episodes a batch: each episode's logits
+    and labels are those of the episode alone."""
+    single = EpisodeCentroidHead(num_ways=3, num_shots=2, num_queries=2)
+    several = EpisodeCentroidHead(
+        num_ways=3, num_shots=2, num_queries=2, num_episodes=4)
+    features = torch.randn(4 * 3 * 4, 8)
+    logits = several((features, ))
+    expected = torch.cat(
+        [single((episode, )) for episode in features.chunk(4)])
+    torch.testing.assert_close(logits, expected)
+    labels = several.episode_labels(logits.device)
+    torch.testing.assert_close(
+        labels, single.episode_labels(logits.device).repeat(4))
+    with pytest.raises(ValueError, match='4 episodes of 3 ways'):
+        several((features[:12], ))

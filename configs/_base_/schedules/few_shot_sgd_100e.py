@@ -1,5 +1,7 @@
-# Classifier stage of few-shot learning: 100 epochs, SGD lr 0.1 for a total
-# batch of 128 (8 GPUs x 16), weight decay 5e-4, lr / 10 at epoch 90.
+# Classifier stage of few-shot learning (Guo et al.'s
+# train_classifier_mini*.yaml): 100 epochs, SGD lr 0.1 (momentum 0.9) for a
+# total batch of 128, weight decay 5e-4 on every parameter, lr / 10 from
+# epoch 91 on.
 optim_wrapper = dict(
     optimizer=dict(type='SGD', lr=0.1, momentum=0.9, weight_decay=5e-4))
 param_scheduler = [

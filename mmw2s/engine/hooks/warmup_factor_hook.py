@@ -13,8 +13,8 @@ SCHEDULES = ('epoch', 'iter', 'constant')
 class WarmupFactorHook(Hook):
     """Set ``warmup_factor`` of the weak-to-strong losses during training.
 
-    - ``'epoch'`` (AugConf in Guo et al.): before each epoch ``e``
-      (0-based), ``factor = e / (ratio * max_epochs)`` while
+    - ``'epoch'`` (AugConf in Guo et al.): before each epoch, numbered
+      ``e`` from ``first_epoch``, ``factor = e / (ratio * max_epochs)`` while
       ``e < int(ratio * max_epochs)``, then 1.
     - ``'iter'`` (LogConf in Burns et al.): before each iteration ``i``,
       ``factor = min(1, i / (ratio * max_iters))``.
@@ -30,6 +30,9 @@ class WarmupFactorHook(Hook):
             Defaults to 0.3.
         value (float): The factor of the ``'constant'`` schedule.
             Defaults to 1.0.
+        first_epoch (int): The number of the first epoch in the ``'epoch'``
+            formula: 0 as Guo et al.'s timm trainer counts, 1 as their
+            few-shot (Meta-Baseline) trainer does. Defaults to 0.
     """
 
     priority = 'NORMAL'
@@ -37,7 +40,8 @@ class WarmupFactorHook(Hook):
     def __init__(self,
                  schedule: str = 'epoch',
                  ratio: float = 0.3,
-                 value: float = 1.0) -> None:
+                 value: float = 1.0,
+                 first_epoch: int = 0) -> None:
         if schedule not in SCHEDULES:
             raise ValueError(f'schedule must be one of {SCHEDULES}, got '
                              f'{schedule!r}.')
@@ -48,9 +52,12 @@ class WarmupFactorHook(Hook):
         self.schedule = schedule
         self.ratio = ratio
         self.value = value
+        self.first_epoch = first_epoch
 
     def epoch_factor(self, epoch: int, max_epochs: int) -> float:
-        """The factor of the ``'epoch'`` schedule before ``epoch``."""
+        """The factor of the ``'epoch'`` schedule before ``epoch`` (the
+        runner's, from 0)."""
+        epoch += self.first_epoch
         ramp = self.ratio * max_epochs
         if epoch >= int(ramp) or ramp == 0:
             return 1.0

@@ -127,6 +127,47 @@ def test_resnet12_of_few_shot_learning():
     assert tuple(features.shape) == (2, 640, 5, 5)
 
 
+def their_bottle_resnet_parameters(stage_blocks, channels) -> int:
+    """Weights of Guo et al.'s resnetN_bottle (few_shot_leaerning/models/
+    resnet.py at c020783, lines 18-56 and 99-136): per block three 3x3
+    convolutions and BNs; the first block of a stage adds a 1x1 projection
+    and its BN."""
+    total, previous = 0, 3
+    for count, width in zip(stage_blocks, channels):
+        for index in range(count):
+            first = previous if index == 0 else width
+            total += 9 * (first * width + 2 * width * width) + 3 * 2 * width
+            if index == 0:
+                total += first * width + 2 * width
+        previous = width
+    return total
+
+
+@pytest.mark.parametrize('depth,stage_blocks', [(12, (1, 1, 1, 1)),
+                                                (18, (1, 2, 2, 1)),
+                                                (36, (2, 3, 5, 2))])
+def test_few_shot_resnets_of_guo_et_al(depth, stage_blocks):
+    channels = (64, 128, 256, 512)
+    backbone = build(dict(type='FewShotResNet', depth=depth))
+    assert sum(p.numel() for p in backbone.parameters()) == \
+        their_bottle_resnet_parameters(stage_blocks, channels)
+    pooled = [
+        isinstance(block.pool, torch.nn.MaxPool2d) for block in backbone.layers
+    ]
+    assert pooled == [
+        index == 0 for count in stage_blocks for index in range(count)
+    ]
+    (features, ) = backbone(torch.randn(2, 3, 80, 80))
+    assert tuple(features.shape) == (2, 512, 5, 5)
+
+
+def test_few_shot_resnet_names_its_depths():
+    with pytest.raises(KeyError, match=r'depth=50 is not one of \[12, 18'):
+        build(dict(type='FewShotResNet', depth=50))
+    with pytest.raises(ValueError, match='one count for each of the 4'):
+        build(dict(type='ResNet12', stage_blocks=(1, 1)))
+
+
 def test_preact_resnets_of_noisy_label_learning():
     for depth, published in ((18, 11.2), (34, 21.3)):
         backbone = build(dict(type='PreActResNet', depth=depth))

@@ -1,0 +1,17 @@
+# A weak teacher of the few-shot setting: Guo et al.'s resnet12_bottle trained
+# as a 64-way classifier on miniImageNet's base classes (train_classifier.py
+# with train_classifier_mini.yaml), evaluated on 5-way 1-/5-shot episodes of
+# the novel classes.
+_base_ = [
+    '../_base_/datasets/mini_imagenet_4xb32.py',
+    '../_base_/schedules/few_shot_sgd_100e.py',
+    '../_base_/classifier_runtime.py',
+    '../_base_/models/mini_imagenet_classifiers.py'
+]
+
+model = dict(
+    type='FewShotClassifier',
+    data_preprocessor={{_base_.mini_imagenet_preprocessor}},
+    backbone={{_base_.resnet12_bottle.backbone}},
+    neck={{_base_.resnet12_bottle.neck}},
+    head={{_base_.resnet12_bottle.head}})
