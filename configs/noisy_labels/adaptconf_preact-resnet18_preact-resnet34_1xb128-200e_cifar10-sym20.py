@@ -21,7 +21,12 @@ model = dict(
 val_cfg = dict(_delete_=True, type='mmrazor.WeakToStrongValLoop')
 custom_hooks = [
     dict(type='mmrazor.NonFiniteCheckHook'),
-    dict(type='mmrazor.WarmupFactorHook', schedule='epoch', ratio=0.25)
+    # epochs counted from 1, as the authors' trainer does
+    dict(
+        type='mmrazor.WarmupFactorHook',
+        schedule='epoch',
+        ratio=0.25,
+        first_epoch=1)
 ]
 # the loss terms are averaged over the logging window as the losses they
 # add up to are (mmengine averages only keys with 'loss', 'time', ...)

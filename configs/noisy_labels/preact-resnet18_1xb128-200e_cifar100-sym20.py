@@ -6,7 +6,11 @@ _base_ = [
 ]
 
 train_dataloader = dict(
-    dataset=dict(noise_type='symmetric', noise_rate=0.2))
+    # Sel-CL's symmetric noise, as in the authors' runs: labels drawn from all
+    # classes, so 20% x (C - 1) / C of them change
+    dataset=dict(
+        noise_type='symmetric', noise_rate=0.2,
+        symmetric_draw='all_classes'))
 
 model = dict(
     type='ImageClassifier',

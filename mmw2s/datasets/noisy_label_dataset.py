@@ -47,19 +47,29 @@ def cifar100_asymmetric_map() -> Dict[int, int]:
     return mapping
 
 
+# what a symmetrically corrupted sample's new label is drawn from
+SYMMETRIC_DRAWS = ('other_classes', 'all_classes')
+
 ASYMMETRIC_MAPS = {
     'cifar10': lambda: dict(CIFAR10_ASYMMETRIC),
     'cifar100': cifar100_asymmetric_map,
 }
 
 
-def corrupt_labels(labels: np.ndarray, num_classes: int, noise_type: str,
-                   noise_rate: float, seed: int,
-                   asymmetric_map: Dict[int, int]) -> np.ndarray:
+def corrupt_labels(labels: np.ndarray,
+                   num_classes: int,
+                   noise_type: str,
+                   noise_rate: float,
+                   seed: int,
+                   asymmetric_map: Dict[int, int],
+                   symmetric_draw: str = 'other_classes') -> np.ndarray:
     """Noisy copy of ``labels``.
 
     ``'symmetric'``: ``round(rate * N)`` samples, chosen at random, get a
-    label drawn uniformly from the other classes. ``'asymmetric'``: for each
+    label drawn uniformly from the other classes (``symmetric_draw=
+    'other_classes'``), or from all classes (``'all_classes'``, as Sel-CL
+    and Guo et al.'s noisy-label code: a drawn label can be the clean one, so
+    ``rate * (C - 1) / C`` of the labels change). ``'asymmetric'``: for each
     source class of ``asymmetric_map``, ``round(rate * N_c)`` of its samples
     get the mapped class.
 
@@ -70,6 +80,8 @@ def corrupt_labels(labels: np.ndarray, num_classes: int, noise_type: str,
         noise_rate (float): Fraction to corrupt, in [0, 1].
         seed (int): Seed of the corruption.
         asymmetric_map (dict[int, int]): Source class -> noisy class.
+        symmetric_draw (str): ``'other_classes'`` or ``'all_classes'``.
+            Defaults to ``'other_classes'``.
 
     Returns:
         np.ndarray: The noisy labels.
@@ -79,8 +91,11 @@ def corrupt_labels(labels: np.ndarray, num_classes: int, noise_type: str,
     if noise_type == 'symmetric':
         chosen = rng.choice(
             len(labels), int(round(noise_rate * len(labels))), replace=False)
-        offsets = rng.integers(1, num_classes, size=len(chosen))
-        noisy[chosen] = (labels[chosen] + offsets) % num_classes
+        if symmetric_draw == 'all_classes':
+            noisy[chosen] = rng.integers(0, num_classes, size=len(chosen))
+        else:
+            offsets = rng.integers(1, num_classes, size=len(chosen))
+            noisy[chosen] = (labels[chosen] + offsets) % num_classes
     else:
         for source, target in sorted(asymmetric_map.items()):
             members = np.flatnonzero(labels == source)
@@ -104,21 +119,29 @@ class NoisyLabelDataset(LabelDatasetWrapper):
             bird -> airplane, deer -> horse, cat <-> dog), ``'cifar100'``
             (next class within the superclass) or a dict of source class ->
             noisy class. Defaults to ``'cifar10'``.
+        symmetric_draw (str): What a symmetrically corrupted label is drawn
+            from: ``'other_classes'`` (every chosen sample changes class) or
+            ``'all_classes'`` (Sel-CL's and Guo et al.'s noise, where
+            ``noise_rate * (C - 1) / C`` of the labels change).
+            Defaults to ``'other_classes'``.
     """
 
-    def __init__(
-            self,
-            dataset: Union[dict, BaseDataset],
-            noise_type: str,
-            noise_rate: float,
-            seed: int = 0,
-            asymmetric_map: Union[str, Dict[int, int]] = 'cifar10') -> None:
+    def __init__(self,
+                 dataset: Union[dict, BaseDataset],
+                 noise_type: str,
+                 noise_rate: float,
+                 seed: int = 0,
+                 asymmetric_map: Union[str, Dict[int, int]] = 'cifar10',
+                 symmetric_draw: str = 'other_classes') -> None:
         if noise_type not in ('symmetric', 'asymmetric'):
             raise ValueError("noise_type must be 'symmetric' or "
                              f"'asymmetric', got {noise_type!r}.")
         if not 0 <= noise_rate <= 1:
             raise ValueError(
                 f'noise_rate must be in [0, 1], got {noise_rate!r}.')
+        if symmetric_draw not in SYMMETRIC_DRAWS:
+            raise ValueError(f'symmetric_draw must be one of '
+                             f'{SYMMETRIC_DRAWS}, got {symmetric_draw!r}.')
         if isinstance(asymmetric_map, str):
             if asymmetric_map not in ASYMMETRIC_MAPS:
                 raise KeyError(f'asymmetric_map must be one of '
@@ -130,7 +153,8 @@ class NoisyLabelDataset(LabelDatasetWrapper):
         num_classes = len(self.metainfo['classes'])
         self.noisy_labels = corrupt_labels(self.clean_labels, num_classes,
                                            noise_type, noise_rate, seed,
-                                           dict(asymmetric_map))
+                                           dict(asymmetric_map),
+                                           symmetric_draw)
 
     def get_data_info(self, index: int) -> dict:
         """The wrapped sample's info with the noisy ``gt_label`` and its

@@ -49,6 +49,44 @@ def test_symmetric_noise_rate_and_uniform_transitions(num_classes, rate):
         assert np.abs(off_diagonal - expected).max() < 0.5 * expected
 
 
+@pytest.mark.parametrize('num_classes,effective', [(10, 0.18), (100, 0.198)])
+def test_symmetric_noise_drawn_from_all_classes(num_classes, effective):
+    """Sel-CL's noise (Guo et al.'s noisy_labels_learning/CIFAR/dataset/
+    cifar_dataset.py:84-96 at c020783): 20% of the samples get a label drawn
+    from all classes, so 20% x (C - 1) / C change class, uniformly."""
+    clean = balanced(num_classes, per_class=5000 if num_classes == 10 else 500)
+    noisy = corrupt_labels(
+        clean,
+        num_classes,
+        'symmetric',
+        0.2,
+        0, {},
+        symmetric_draw='all_classes')
+    changed = noisy != clean
+    assert changed.mean() == pytest.approx(effective, abs=0.005)
+    # the drawn labels are uniform: each class gains about as many samples
+    gained = np.bincount(noisy[changed], minlength=num_classes)
+    if num_classes == 10:
+        expected = changed.sum() / num_classes
+        assert np.abs(gained - expected).max() < 0.1 * expected
+
+
+def test_symmetric_draw_default_keeps_the_labels_of_earlier_runs():
+    """The default draws from the other classes with the same random
+    stream as before the option existed (committed Fashion-MNIST results
+    depend on it)."""
+    clean = balanced(10, per_class=100)
+    rng = np.random.default_rng(7)
+    chosen = rng.choice(len(clean), 200, replace=False)
+    before = clean.copy()
+    before[chosen] = (clean[chosen] + rng.integers(1, 10, size=200)) % 10
+    np.testing.assert_array_equal(
+        corrupt_labels(clean, 10, 'symmetric', 0.2, 7, {}), before)
+    wrapped = NoisyLabelDataset(
+        LabelsOnly(clean, 10), 'symmetric', 0.2, seed=7)
+    np.testing.assert_array_equal(wrapped.noisy_labels, before)
+
+
 def test_cifar10_asymmetric_noise_follows_the_class_map():
     clean = balanced(10)
     noisy = corrupt_labels(clean, 10, 'asymmetric', 0.4, 0, CIFAR10_ASYMMETRIC)
@@ -99,6 +137,9 @@ def test_wrapper_is_reproducible_by_seed_and_keeps_clean_labels():
     (dict(noise_type='symmetric', noise_rate=1.5), 'noise_rate must be in'),
     (dict(noise_type='asymmetric', noise_rate=0.4,
           asymmetric_map='svhn'), 'asymmetric_map must be one of'),
+    (dict(noise_type='symmetric', noise_rate=0.2, symmetric_draw='all'),
+     r"symmetric_draw must be one of \('other_classes', 'all_classes'\), "
+     "got 'all'"),
 ])
 def test_invalid_arguments(kwargs, message):
     with pytest.raises((ValueError, KeyError), match=message):
