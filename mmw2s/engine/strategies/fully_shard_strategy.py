@@ -1,0 +1,232 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+import re
+from collections import Counter
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmengine._strategy import FSDPStrategy
+from mmengine.device import get_device
+from mmengine.registry import STRATEGIES
+from torch import nn
+from torch.distributed.checkpoint.state_dict import (StateDictOptions,
+                                                     get_model_state_dict,
+                                                     get_optimizer_state_dict,
+                                                     set_model_state_dict,
+                                                     set_optimizer_state_dict)
+from torch.distributed.device_mesh import init_device_mesh
+from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+
+
+def _mixed_precision_policy(
+        mp_policy: Optional[Dict[str, str]]) -> MixedPrecisionPolicy:
+    """A :class:`MixedPrecisionPolicy` from dtype names, e.g.
+    ``dict(param_dtype='bfloat16', reduce_dtype='float32')``."""
+    if mp_policy is None:
+        return MixedPrecisionPolicy()
+    dtypes = {}
+    for key, name in mp_policy.items():
+        dtype = getattr(torch, str(name), None)
+        if not isinstance(dtype, torch.dtype):
+            raise ValueError(f'mp_policy.{key}={name!r} is not a torch dtype '
+                             "name; expected e.g. 'bfloat16' or 'float32'.")
+        dtypes[key] = dtype
+    return MixedPrecisionPolicy(**dtypes)
+
+
+@STRATEGIES.register_module()
+class FullyShardStrategy(FSDPStrategy):
+    """Train with torch's ``fully_shard`` (FSDP2) under ``FlexibleRunner``.
+
+    Differences from mmengine's :class:`FSDPStrategy` (torch's first FSDP,
+    which needs an accelerator):
+
+    - each submodule of a type in ``shard_module_types`` (e.g. the
+      ``TransformerEncoderLayer`` blocks of a ViT) is one sharded unit, the
+      rest of the student (embeddings, head) another, and the rest of the
+      model (the distiller's connectors) the root unit;
+    - the frozen teacher of a distillation algorithm (``model.teacher``) is
+      kept out of the sharded, trained parameters: it stays whole on every
+      rank, in eval mode, never given gradients or optimizer state;
+    - checkpoints hold full, unsharded state dicts gathered to rank 0
+      (``torch.distributed.checkpoint.state_dict``), keyed as the unwrapped
+      model's, so they load without FSDP and
+      ``tools/model_converters/w2s_to_student.py`` reads them;
+    - it runs on CPU with gloo as on GPUs with NCCL.
+
+    Args:
+        shard_module_types (Sequence[str]): Class names of the submodules
+            each sharded as one unit. Defaults to
+            ``('TransformerEncoderLayer', )``.
+        mp_policy (dict, optional): Arguments of torch's
+            ``MixedPrecisionPolicy`` with dtype names, e.g.
+            ``dict(param_dtype='bfloat16', reduce_dtype='float32')``, for the
+            student; the teacher runs in fp32 (or under the optim wrapper's
+            autocast). Defaults to None (fp32).
+        reshard_after_forward (bool): Free the gathered parameters of a
+            unit after its forward (ZeRO-3) rather than keeping them for the
+            backward (ZeRO-2). Defaults to True.
+        **kwargs: ``skip_init_weights`` and the arguments of
+            :class:`DDPStrategy` (``sync_bn``, ``work_dir``, ...), not its
+            ``model_wrapper``.
+    """
+
+    def __init__(self,
+                 *,
+                 shard_module_types: Sequence[str] = (
+                     'TransformerEncoderLayer', ),
+                 mp_policy: Optional[Dict[str, str]] = None,
+                 reshard_after_forward: bool = True,
+                 **kwargs) -> None:
+        for option in ('model_wrapper', 'state_dict_cfg',
+                       'activation_checkpointing'):
+            if option in kwargs:
+                raise ValueError(
+                    f'FullyShardStrategy does not take {option}= (an option '
+                    "of mmengine's FSDPStrategy, torch's first FSDP); it "
+                    'shards with shard_module_types, mp_policy and '
+                    'reshard_after_forward and saves full state dicts.')
+        self.mp_policy = _mixed_precision_policy(mp_policy)
+        super().__init__(state_dict_cfg='full', **kwargs)
+        self.shard_module_types = tuple(shard_module_types)
+        self.reshard_after_forward = reshard_after_forward
+
+    def _wrap_model(self, model: nn.Module) -> nn.Module:
+        """Shard the model in place, unit by unit, leaving the teacher
+        whole.
+
+        Args:
+            model (nn.Module): The built model.
+
+        Returns:
+            nn.Module: The same model, now an ``FSDPModule``.
+        """
+        model = self.convert_model(model)
+        device = get_device()
+        mesh = init_device_mesh(device, (self.world_size, ))
+        teacher = getattr(model, 'teacher', None)
+        frozen = set(teacher.parameters()) if teacher is not None else set()
+        if teacher is not None:
+            teacher.to(device)  # fully_shard moves only what it shards
+        # children before parents, as fully_shard needs
+        units = [
+            module for module in reversed(list(model.modules()))
+            if type(module).__name__ in self.shard_module_types and not any(
+                param in frozen for param in module.parameters())
+        ]
+        if self.shard_module_types and not units:
+            raise ValueError(
+                'FullyShardStrategy: no trained submodule of type '
+                f'{self.shard_module_types} (shard_module_types) in '
+                f'{type(model).__name__}; name the class of its blocks, '
+                "e.g. 'TransformerEncoderLayer' for mmpretrain's ViT.")
+        # the student of a distillation algorithm is a unit of its own, so
+        # that mixed precision covers all of it and none of the root: the
+        # teacher is given the root's fp32 inputs
+        student = getattr(model, 'student', model)
+        if student is not model:
+            units.append(student)
+        unit_names = Counter(type(unit).__name__ for unit in units)
+        for unit in units:
+            fully_shard(
+                unit,
+                mesh=mesh,
+                mp_policy=self.mp_policy,
+                reshard_after_forward=self.reshard_after_forward)
+        fully_shard(
+            model,
+            mesh=mesh,
+            mp_policy=self.mp_policy
+            if student is model else MixedPrecisionPolicy(),
+            reshard_after_forward=self.reshard_after_forward,
+            ignored_params=frozen)
+        self._log_sharding(model, unit_names, frozen)
+        return model
+
+    def _log_sharding(self, model: nn.Module, unit_names: Counter,
+                      frozen: set) -> None:
+        """Log the units and the parameters this rank holds of the sharded
+        part and of the whole teacher."""
+        sharded = [
+            param for param in model.parameters() if param not in frozen
+        ]
+        held = sum(param.to_local().numel() for param in sharded)
+        self.logger.info(
+            'FullyShardStrategy: sharded ' +
+            ', '.join(f'{count} {name}'
+                      for name, count in unit_names.items()) +
+            f' and the root; this rank holds {held} '
+            f'of {sum(param.numel() for param in sharded)} sharded '
+            f'parameters over {self.world_size} ranks, and all '
+            f'{sum(param.numel() for param in frozen)} parameters of the '
+            'frozen teacher (in eval mode, without gradients); student '
+            f'precision: {self.mp_policy}.')
+
+    def model_state_dict(self) -> dict:
+        """The full state dict of the model on rank 0 (on CPU), an empty
+        dict on the other ranks; every rank must call it."""
+        return get_model_state_dict(
+            self.model,
+            options=StateDictOptions(full_state_dict=True, cpu_offload=True))
+
+    def optim_state_dict(self) -> dict:
+        """The full optimizer state, keyed by parameter names, with the
+        optim wrapper's own entries (e.g. AMP's ``loss_scaler``), on rank 0;
+        every rank must call it."""
+        state_dict = {
+            key: value
+            for key, value in self.optim_wrapper.state_dict().items()
+            if key not in ('state', 'param_groups')
+        }
+        state_dict.update(
+            get_optimizer_state_dict(
+                self.model,
+                self.optim_wrapper.optimizer,
+                options=StateDictOptions(
+                    full_state_dict=True, cpu_offload=True)))
+        return state_dict
+
+    def load_model_state_dict(self,
+                              state_dict: dict,
+                              *,
+                              strict: bool = False,
+                              revise_keys: list = [(r'^module.', '')]
+                              ) -> None:  # yapf: disable
+        """Shard a full state dict (every rank holds it) into the model.
+
+        Args:
+            state_dict (dict): Full state dict, keyed as the unwrapped model.
+            strict (bool): Whether every key must match. Defaults to False.
+            revise_keys (list): ``(pattern, replacement)`` pairs applied to
+                the keys first. Defaults to stripping ``module.``.
+        """
+        for pattern, replacement in revise_keys:
+            state_dict = {
+                re.sub(pattern, replacement, key): value
+                for key, value in state_dict.items()
+            }
+        set_model_state_dict(
+            self.model,
+            state_dict,
+            options=StateDictOptions(full_state_dict=True, strict=strict))
+
+    def load_optim_state_dict(self, state_dict: dict) -> None:
+        """Shard a full optimizer state dict (keyed by parameter names) into
+        the optimizer, then give the optim wrapper its own entries.
+
+        Args:
+            state_dict (dict): As :meth:`optim_state_dict` returns it.
+        """
+        optimizer_state = {
+            key: state_dict.pop(key)
+            for key in ('state', 'param_groups')
+        }
+        set_optimizer_state_dict(
+            self.model,
+            self.optim_wrapper.optimizer,
+            optimizer_state,
+            options=StateDictOptions(full_state_dict=True))
+        if state_dict:
+            # the wrapper takes its entries along with its optimizer's state,
+            # which is the sharded state just set
+            self.optim_wrapper.load_state_dict(
+                dict(self.optim_wrapper.optimizer.state_dict(), **state_dict))
