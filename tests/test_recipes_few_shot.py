@@ -7,7 +7,6 @@ Meta-Baseline), each with the file and line it comes from. Every config
 under configs/few_shot/ is held to them, by stage (classifier or
 Meta-Baseline); a config that drifts fails.
 """
-import copy
 import glob
 import os.path as osp
 import re
@@ -16,8 +15,7 @@ from typing import Any, Dict, List
 import pytest
 from conftest import REPO_ROOT
 from mmengine.config import Config
-from mmengine.registry import DefaultScope
-from mmpretrain.registry import TRANSFORMS
+from test_recipes_imagenet import pipeline_mismatches
 
 import mmw2s  # noqa: F401
 
@@ -116,7 +114,10 @@ RECIPE = [
 ]
 AUTHORS = {entry['name']: entry['value'] for entry in RECIPE}
 
-CONFIGS = sorted(glob.glob(osp.join(REPO_ROOT, 'configs', 'few_shot', '*.py')))
+CONFIGS = sorted(
+    path
+    for path in glob.glob(osp.join(REPO_ROOT, 'configs', 'few_shot', '*.py'))
+    if not osp.basename(path).startswith('_'))
 CONFIG_NAMES = {osp.splitext(osp.basename(path))[0] for path in CONFIGS}
 
 
@@ -127,29 +128,6 @@ def is_meta(path: str) -> bool:
 def checkpoint_config(checkpoint: str) -> str:
     """The config that writes ``checkpoint`` (``work_dirs/<name>/...``)."""
     return checkpoint.split('/')[1]
-
-
-def transform_mismatches(what: str, pipeline: List[dict],
-                         expected: List[dict]) -> List[str]:
-    """Build each transform after LoadImageFromFile and compare the
-    attributes ``expected`` names (defaults included)."""
-    steps = [step for step in pipeline if step['type'] != 'LoadImageFromFile']
-    types = [step['type'] for step in steps]
-    if types != [step['type'] for step in expected]:
-        return [
-            f'{what}: {types}, expected '
-            f'{[step["type"] for step in expected]}'
-        ]
-    problems = []
-    with DefaultScope.overwrite_default_scope('mmpretrain'):
-        for step, wanted in zip(steps, expected):
-            transform = TRANSFORMS.build(copy.deepcopy(step))
-            for key, value in wanted.items():
-                if key != 'type' and getattr(transform, key) != value:
-                    problems.append(f'{what} {step["type"]}.{key}: '
-                                    f'{getattr(transform, key)!r}, expected '
-                                    f'{value!r}')
-    return problems
 
 
 def data_mismatches(cfg: Config, meta: bool) -> List[str]:
@@ -180,12 +158,11 @@ def data_mismatches(cfg: Config, meta: bool) -> List[str]:
         dict(type='RandomFlip', prob=0.5, direction='horizontal'),
         dict(type='PackInputs'),
     ]
-    problems += transform_mismatches('train pipeline',
-                                     cfg.train_dataloader.dataset.pipeline,
-                                     train)
+    problems += pipeline_mismatches(
+        'train pipeline', cfg.train_dataloader.dataset.pipeline, train)
     for loader in ('val_dataloader', 'test_dataloader'):
-        problems += transform_mismatches(loader, cfg[loader].dataset.pipeline,
-                                         test)
+        problems += pipeline_mismatches(loader, cfg[loader].dataset.pipeline,
+                                        test)
     preprocessor = cfg.model.data_preprocessor
     for key in ('mean', 'std'):
         expect(key, [round(value, 3) for value in preprocessor[key]],
