@@ -16,6 +16,7 @@ from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
+from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.registry import MODELS as MMPRETRAIN_MODELS
 from mmpretrain.structures import DataSample
 from mmrazor.registry import MODELS
@@ -54,6 +55,22 @@ def shrink_episodes(cfg: dict) -> int:
     return images
 
 
+def shallow_vits(cfg: dict) -> None:
+    """ViTs deeper than ViT-B keep their widths and 2 of their blocks: two
+    steps of ViT-L take minutes on 2 CPU cores, and no setting of a config
+    depends on the depth."""
+    for value in list(cfg.values()):
+        if not isinstance(value, dict):
+            continue
+        arch = value.get('arch')
+        if value.get('type') == 'VisionTransformer' and isinstance(arch, str):
+            widths = VisionTransformer.arch_zoo[arch.lower()]
+            if widths['num_layers'] > 12:
+                value.arch = dict(widths, num_layers=2)
+        else:
+            shallow_vits(value)
+
+
 def generated_batch(num_classes: int, size: int, num: int = 2) -> dict:
     samples = [DataSample().set_gt_label(i % num_classes) for i in range(num)]
     inputs = [
@@ -79,6 +96,7 @@ def test_config_builds_and_trains_two_iterations(path):
         # the teacher's checkpoint is not here: build with a random teacher
         model_cfg.allow_random_teacher = True
     batch_size = shrink_episodes(model_cfg)
+    shallow_vits(model_cfg)
     if 'data_preprocessor' not in model_cfg:  # as the Runner fills it in
         model_cfg.data_preprocessor = cfg.data_preprocessor
     optim_wrapper_cfg = cfg.optim_wrapper
@@ -189,6 +207,7 @@ def test_init_weights_loads_every_checkpoint_of_the_config(path, tmp_path):
     loads ``Pretrained`` non-strictly: a wrong prefix would load nothing)."""
     cfg = Config.fromfile(path)
     model_cfg = cfg.model
+    shallow_vits(model_cfg)
     if 'data_preprocessor' not in model_cfg:
         model_cfg.data_preprocessor = cfg.data_preprocessor
     expected = {}
