@@ -35,6 +35,8 @@ WEIGHT_ATOL = 1e-6
 # GPU kernels (TF32 convolutions, atomics) round differently run to run
 GPU_WEIGHT_ATOL = 1e-4
 SPLITS = ('train', 'val', 'test')
+# the logged terms compared step by step
+COMPARED = ('loss', 'student.', 'distill.', 'teacher_', 'grad_norm')
 # gloo sometimes aborts a finished run at exit (see tests/conftest.py)
 MAX_LAUNCHES = 3
 
@@ -43,14 +45,15 @@ def options(image_root: str,
             *extra: str,
             splits: Sequence[str] = SPLITS) -> List[str]:
     """The data roots of ``splits``; 2 images a process, no dropout: the
-    runs are comparable step by step."""
+    runs are comparable step by step; gradients clipped (at about half
+    their norm here), which FSDP must do on the norm of all shards."""
     return ['--cfg-options'] + [
         f'{split}_dataloader.dataset.data_root={image_root}'
         for split in splits
     ] + [
         'model.architecture.backbone.drop_rate=0.0',
         'model.architecture.backbone.drop_path_rate=0.0',
-        'train_dataloader.batch_size=2'
+        'train_dataloader.batch_size=2', 'optim_wrapper.clip_grad.max_norm=1.0'
     ] + list(extra)
 
 
@@ -167,13 +170,13 @@ def test_fsdp_trains_as_ddp_does(ddp_run, fsdp_run):
             f'{held_by_rank0(weights, "architecture.")} of {student} sharded '
             f'parameters over 2 ranks, and all {teacher} parameters of the '
             'frozen teacher') in log
-    # every logged term (losses, warm-up-scaled distill terms, agreement),
-    # step by step, and the validation metrics with PGR
+    # every logged term (losses, warm-up-scaled distill terms, agreement,
+    # gradient norm), step by step, and the validation metrics with PGR
     expected, result = scalars(ddp_run, 'loss'), scalars(work_dir, 'loss')
     assert len(result) == len(expected) == 8
     for step, (got, want) in enumerate(zip(result, expected)):
         for key in want:
-            if key.startswith(('loss', 'student.', 'distill.', 'teacher_')):
+            if key.startswith(COMPARED):
                 assert got[key] == pytest.approx(
                     want[key], rel=LOSS_RTOL, abs=1e-7), (step, key)
     validations = scalars(work_dir, 'pgr')
