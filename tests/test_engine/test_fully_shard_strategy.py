@@ -6,12 +6,14 @@ import glob
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 from typing import Dict, List, Sequence
 
 import pytest
 import torch
-from conftest import GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS, free_port
+from conftest import (GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS, free_port,
+                      python_tool, run_tool)
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
@@ -246,6 +248,26 @@ def test_w2s_to_student_reads_an_fsdp_checkpoint(fsdp_run, tmp_path):
     for name, value in weights.items():
         assert torch.equal(value,
                            trained['state_dict'][f'architecture.{name}'])
+
+
+def test_one_process_evaluates_an_fsdp_checkpoint_with_its_config(
+        fsdp_run, tmp_path, image_root):
+    """tools/test.py without a launcher: the strategy leaves the model
+    whole and loads the full state dict; the score is the run's last."""
+    work_dir, _ = fsdp_run
+    result = run_tool(
+        python_tool('test.py') + [
+            FSDP_CONFIG,
+            osp.join(work_dir, 'epoch_2.pth'), '--work-dir',
+            str(tmp_path)
+        ] + options(image_root),
+        cwd=REPO_ROOT)
+    log = result.stdout + result.stderr
+    assert 'not distributed, so the model is not sharded' in log
+    accuracy = re.search(r'Epoch\(test\).*accuracy/top1: ([\d.]+)', log)
+    assert accuracy, log[-2000:]
+    last = scalars(work_dir, 'pgr')[-1]['accuracy/top1']
+    assert float(accuracy.group(1)) == pytest.approx(last, abs=1e-4)
 
 
 def test_fsdp_trains_from_offline_weak_logits_in_bfloat16(

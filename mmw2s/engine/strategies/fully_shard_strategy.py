@@ -4,7 +4,7 @@ from collections import Counter
 from typing import Dict, Optional, Sequence
 
 import torch
-from mmengine._strategy import FSDPStrategy
+from mmengine._strategy import FSDPStrategy, SingleDeviceStrategy
 from mmengine.device import get_device
 from mmengine.registry import STRATEGIES
 from torch import nn
@@ -51,7 +51,8 @@ class FullyShardStrategy(FSDPStrategy):
       (``torch.distributed.checkpoint.state_dict``), keyed as the unwrapped
       model's, so they load without FSDP and
       ``tools/model_converters/w2s_to_student.py`` reads them;
-    - it runs on CPU with gloo as on GPUs with NCCL.
+    - it runs on CPU with gloo as on GPUs with NCCL, and in one process
+      without a launcher it leaves the model whole.
 
     Args:
         shard_module_types (Sequence[str]): Class names of the submodules
@@ -98,8 +99,14 @@ class FullyShardStrategy(FSDPStrategy):
             model (nn.Module): The built model.
 
         Returns:
-            nn.Module: The same model, now an ``FSDPModule``.
+            nn.Module: The same model, now an ``FSDPModule``; in a single
+            process without a launcher (``tools/test.py CONFIG CKPT``), the
+            model unsharded, as :class:`SingleDeviceStrategy` has it.
         """
+        if not self.distributed:
+            self.logger.info('FullyShardStrategy: not distributed, so the '
+                             'model is not sharded.')
+            return SingleDeviceStrategy._wrap_model(self, model)
         model = self.convert_model(model)
         device = get_device()
         mesh = init_device_mesh(device, (self.world_size, ))
