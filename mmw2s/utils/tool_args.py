@@ -18,6 +18,7 @@ import mmengine
 import torch
 import torch.distributed as dist
 from mmengine.config import Config, ConfigDict, DictAction
+from mmengine.dist import is_main_process
 from mmengine.evaluator import DumpResults
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner
@@ -213,10 +214,11 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = '
                            'dict(base_batch_size=...)` in the config.')
         cfg.auto_scale_lr.enable = True
-    set_dataloader_defaults(cfg, not args.no_pin_memory,
-                            not args.no_persistent_workers)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options, which may change `num_workers`
+    set_dataloader_defaults(cfg, not args.no_pin_memory,
+                            not args.no_persistent_workers)
     return cfg
 
 
@@ -274,9 +276,9 @@ def merge_test_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.test_cfg.fp16 = True
     if args.show or args.show_dir is not None:
         _enable_visualization(cfg, args)
-    set_dataloader_defaults(cfg, not args.no_pin_memory)
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
+    set_dataloader_defaults(cfg, not args.no_pin_memory)
     # after --cfg-options, so that their `model.` keys are the model's, not
     # the TTA wrapper's
     if args.tta:
@@ -302,7 +304,8 @@ def build_runner(cfg: Config) -> Runner:
 def test_and_write(runner: Runner, out: Optional[str],
                    out_item: Optional[str]) -> dict:
     """Test, writing the predictions (``out_item`` None or ``'pred'``) or the
-    metrics (``'metrics'``) to ``out`` when it is given.
+    metrics (``'metrics'``, by the main process only) to ``out`` when it is
+    given.
 
     Args:
         runner (Runner): The runner of the test config.
@@ -319,8 +322,12 @@ def test_and_write(runner: Runner, out: Optional[str],
                              f'the predictions, got {out!r}.')
         runner.test_evaluator.metrics.append(DumpResults(out_file_path=out))
     metrics = runner.test()
-    if out is not None and out_item == 'metrics':
-        mmengine.dump(metrics, out)
+    if out is not None and out_item == 'metrics' and is_main_process():
+        # whole or not at all: a reader never sees half a file
+        temporary = f'{out}.tmp'
+        mmengine.dump(
+            metrics, temporary, file_format=osp.splitext(out)[1][1:])
+        os.replace(temporary, out)
     return metrics
 
 

@@ -1,9 +1,11 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """The tools' command lines: mmpretrain's options, and what each does to a
 config."""
+import os
 import os.path as osp
 import re
 
+import mmengine
 import mmpretrain
 import pytest
 import torch
@@ -77,6 +79,17 @@ def test_train_flags_reach_the_config():
     assert cfg.work_dir == osp.join('./work_dirs', 'cfg')
 
 
+def test_persistent_workers_follow_num_workers_of_cfg_options():
+    cfg = loaders_cfg(4)
+    cfg.optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
+    args = parse_tool_args(train_arg_parser(), [
+        'cfg.py', '--cfg-options', 'train_dataloader.num_workers=0'
+    ])
+    merge_train_args(cfg, args)
+    assert cfg.train_dataloader.num_workers == 0
+    assert cfg.train_dataloader.persistent_workers is False
+
+
 def tiny_test_cfg() -> Config:
     return Config(
         dict(
@@ -141,3 +154,23 @@ def test_out_item_needs_out(capsys):
         parse_tool_args(tool_args.test_arg_parser(),
                         ['cfg.py', 'c.pth', '--out-item', 'metrics'])
     assert '--out-item metrics needs --out FILE' in capsys.readouterr().err
+
+
+class FakeRunner:
+    """Stands for a runner whose test gives fixed metrics."""
+
+    def test(self) -> dict:
+        return {'accuracy/top1': 50.0}
+
+
+@pytest.mark.parametrize('main_process', [True, False])
+def test_metrics_are_written_by_the_main_process_only(
+        tmp_path, monkeypatch, main_process):
+    monkeypatch.setattr(tool_args, 'is_main_process', lambda: main_process)
+    out = str(tmp_path / 'metrics.json')
+    metrics = tool_args.test_and_write(FakeRunner(), out, 'metrics')
+    assert metrics == {'accuracy/top1': 50.0}
+    assert osp.exists(out) is main_process
+    assert os.listdir(tmp_path) == (['metrics.json'] if main_process else [])
+    if main_process:
+        assert mmengine.load(out) == metrics
