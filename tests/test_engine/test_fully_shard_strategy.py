@@ -17,11 +17,14 @@ from conftest import (GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS, free_port,
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
+from torch import nn
+from torch.distributed.fsdp import MixedPrecisionPolicy
 
 import mmw2s  # noqa: F401
 from mmw2s.apis import student_checkpoint, student_config
 from mmw2s.datasets import WeakLabelDataset
 from mmw2s.engine.strategies import FullyShardStrategy
+from mmw2s.engine.strategies.fully_shard_strategy import check_mixed_precision
 from mmw2s.utils import load_checkpoint_safely
 
 DDP_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py')
@@ -153,6 +156,17 @@ def test_options_of_the_first_fsdp_are_refused(tmp_path):
             match=r'does not take model_wrapper= \(an option of mmengine'):
         FullyShardStrategy(
             model_wrapper=dict(use_orig_params=True), work_dir=str(tmp_path))
+
+
+def test_bfloat16_is_refused_for_a_student_with_batchnorm():
+    student = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4))
+    with pytest.raises(
+            ValueError,
+            match=r'param_dtype=torch.bfloat16 with BatchNorm in the student '
+            r'\(1, 1 in all\)'):
+        check_mixed_precision(student,
+                              MixedPrecisionPolicy(param_dtype=torch.bfloat16))
+    check_mixed_precision(student, MixedPrecisionPolicy())
 
 
 def test_fsdp_trains_as_ddp_does(ddp_run, fsdp_run):

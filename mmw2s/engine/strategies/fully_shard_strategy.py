@@ -1,7 +1,7 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import re
 from collections import Counter
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, Optional, Sequence
 
 import torch
 from mmengine._strategy import FSDPStrategy, SingleDeviceStrategy
@@ -33,6 +33,32 @@ def _mixed_precision_policy(
     return MixedPrecisionPolicy(**dtypes)
 
 
+def check_mixed_precision(student: nn.Module,
+                          mp_policy: MixedPrecisionPolicy) -> None:
+    """Refuse a low-precision ``param_dtype`` for a student with BatchNorm:
+    its running statistics stay fp32 beside the cast weights, which torch's
+    ``batch_norm`` refuses ("expected scalar type BFloat16 but found Float",
+    torch 2.14 on CPU) at the first step.
+
+    Args:
+        student (nn.Module): The model trained.
+        mp_policy (MixedPrecisionPolicy): Its mixed precision.
+    """
+    if mp_policy.param_dtype in (None, torch.float32):
+        return
+    norms = [
+        name for name, module in student.named_modules()
+        if isinstance(module, nn.modules.batchnorm._BatchNorm)
+    ]
+    if norms:
+        dtype = mp_policy.param_dtype
+        raise ValueError(
+            f'FullyShardStrategy: mp_policy.param_dtype={dtype} with '
+            f'BatchNorm in the student ({norms[0]}, {len(norms)} in all), '
+            'whose fp32 running statistics batch_norm refuses beside cast '
+            'weights; train this student without mp_policy (fp32).')
+
+
 @STRATEGIES.register_module()
 class FullyShardStrategy(FSDPStrategy):
     """Train with torch's ``fully_shard`` (FSDP2) under ``FlexibleRunner``.
@@ -61,8 +87,9 @@ class FullyShardStrategy(FSDPStrategy):
         mp_policy (dict, optional): Arguments of torch's
             ``MixedPrecisionPolicy`` with dtype names, e.g.
             ``dict(param_dtype='bfloat16', reduce_dtype='float32')``, for the
-            student; the teacher runs in fp32 (or under the optim wrapper's
-            autocast). Defaults to None (fp32).
+            student (one without BatchNorm, e.g. a ViT); the teacher runs in
+            fp32 (or under the optim wrapper's autocast). Defaults to None
+            (fp32).
         reshard_after_forward (bool): Free the gathered parameters of a
             unit after its forward (ZeRO-3) rather than keeping them for the
             backward (ZeRO-2). Defaults to True.
@@ -114,7 +141,32 @@ class FullyShardStrategy(FSDPStrategy):
         frozen = set(teacher.parameters()) if teacher is not None else set()
         if teacher is not None:
             teacher.to(device)  # fully_shard moves only what it shards
-        # children before parents, as fully_shard needs
+        check_mixed_precision(getattr(model, 'student', model), self.mp_policy)
+        units = self._units(model, frozen)
+        unit_names = Counter(type(unit).__name__ for unit in units)
+        for unit in units:
+            fully_shard(
+                unit,
+                mesh=mesh,
+                mp_policy=self.mp_policy,
+                reshard_after_forward=self.reshard_after_forward)
+        # the root of an algorithm computes in fp32: the teacher is given
+        # its inputs
+        fully_shard(
+            model,
+            mesh=mesh,
+            mp_policy=self.mp_policy if getattr(model, 'student', model)
+            is model else MixedPrecisionPolicy(),
+            reshard_after_forward=self.reshard_after_forward,
+            ignored_params=frozen)
+        self._log_sharding(model, unit_names, frozen)
+        return model
+
+    def _units(self, model: nn.Module, frozen: set) -> List[nn.Module]:
+        """The modules sharded before the root, children before parents
+        (as fully_shard needs): the blocks of ``shard_module_types``, then
+        the student of a distillation algorithm, so that mixed precision
+        covers all of it."""
         units = [
             module for module in reversed(list(model.modules()))
             if type(module).__name__ in self.shard_module_types and not any(
@@ -126,28 +178,8 @@ class FullyShardStrategy(FSDPStrategy):
                 f'{self.shard_module_types} (shard_module_types) in '
                 f'{type(model).__name__}; name the class of its blocks, '
                 "e.g. 'TransformerEncoderLayer' for mmpretrain's ViT.")
-        # the student of a distillation algorithm is a unit of its own, so
-        # that mixed precision covers all of it and none of the root: the
-        # teacher is given the root's fp32 inputs
         student = getattr(model, 'student', model)
-        if student is not model:
-            units.append(student)
-        unit_names = Counter(type(unit).__name__ for unit in units)
-        for unit in units:
-            fully_shard(
-                unit,
-                mesh=mesh,
-                mp_policy=self.mp_policy,
-                reshard_after_forward=self.reshard_after_forward)
-        fully_shard(
-            model,
-            mesh=mesh,
-            mp_policy=self.mp_policy
-            if student is model else MixedPrecisionPolicy(),
-            reshard_after_forward=self.reshard_after_forward,
-            ignored_params=frozen)
-        self._log_sharding(model, unit_names, frozen)
-        return model
+        return units + [student] if student is not model else units
 
     def _log_sharding(self, model: nn.Module, unit_names: Counter,
                       frozen: set) -> None:
