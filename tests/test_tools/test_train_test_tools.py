@@ -9,6 +9,9 @@ import pytest
 import torch
 from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
 from mmengine.config import Config
+from mmengine.dataset import pseudo_collate
+from mmengine.registry import DefaultScope
+from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
@@ -110,20 +113,60 @@ def test_dist_train_runs_two_cpu_processes(tmp_path, image_root, teacher_ckpt):
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
-def test_test_tool_writes_tta_metrics(trained_work_dir, tmp_path, image_root,
-                                      teacher_ckpt):
-    metrics_file = str(tmp_path / 'metrics.json')
+def scores_of_checkpoint(checkpoint: str, image_root: str,
+                         flip: bool) -> dict:
+    """The student's class scores of each val image of ``image_root``
+    (horizontally flipped if ``flip``), by image path, computed in this
+    process."""
+    cfg = Config.fromfile(CONFIG)
+    model = MODELS.build(cfg.model)
+    model.load_state_dict(load_checkpoint_safely(checkpoint)['state_dict'])
+    model.eval()
+    with DefaultScope.overwrite_default_scope('mmpretrain'):
+        dataset = DATASETS.build(
+            dict(
+                type='CustomDataset',
+                data_root=image_root,
+                data_prefix='val',
+                pipeline=[
+                    dict(type='LoadImageFromFile'),
+                    dict(type='RandomFlip', prob=float(flip)),
+                    dict(type='PackInputs')
+                ]))
+        data = pseudo_collate([dataset[i] for i in range(len(dataset))])
+    with torch.no_grad():
+        samples = model.test_step(data)
+    return {sample.img_path: sample.pred_score for sample in samples}
+
+
+def test_test_tool_tta_averages_each_image_and_its_flip(
+        trained_work_dir, tmp_path, image_root, teacher_ckpt):
+    checkpoint = osp.join(trained_work_dir, 'epoch_2.pth')
+    predictions_file = str(tmp_path / 'tta.pkl')
     result = run_tool(
         python_tool('test.py') + [
-            CONFIG,
-            osp.join(trained_work_dir, 'epoch_2.pth'), '--work-dir',
-            str(tmp_path), '--tta', '--no-pin-memory', '--out', metrics_file,
-            '--out-item', 'metrics'
+            CONFIG, checkpoint, '--work-dir',
+            str(tmp_path), '--tta', '--no-pin-memory', '--out',
+            predictions_file
         ] + data_options(image_root, teacher_ckpt),
         cwd=REPO_ROOT)
-    assert 'AverageClsScoreTTA' in result.stdout + result.stderr
-    metrics = mmengine.load(metrics_file)
-    assert 0.0 <= metrics['accuracy/top1'] <= 100.0
+    plain = scores_of_checkpoint(checkpoint, image_root, flip=False)
+    flipped = scores_of_checkpoint(checkpoint, image_root, flip=True)
+    predictions = mmengine.load(predictions_file)
+    assert sorted(p['img_path'] for p in predictions) == sorted(plain)
+    tta_scores = torch.stack([p['pred_score'] for p in predictions])
+    plain_scores = torch.stack([plain[p['img_path']] for p in predictions])
+    flipped_scores = torch.stack(
+        [flipped[p['img_path']] for p in predictions])
+    # the flip changes the scores, so a test without TTA would fail here
+    assert (flipped_scores - plain_scores).abs().max() > 1e-3
+    torch.testing.assert_close(tta_scores, (plain_scores + flipped_scores) / 2)
+    # and the logged metric is that of the averaged scores
+    labels = torch.cat([p['gt_label'] for p in predictions])
+    top1 = 100 * (tta_scores.argmax(dim=1) == labels).float().mean().item()
+    logged = re.search(r'accuracy/top1: ([\d.]+)',
+                       result.stdout + result.stderr)
+    assert float(logged.group(1)) == pytest.approx(top1, abs=1e-3)
 
 
 def test_test_tool_draws_every_interval_th_sample(trained_work_dir, tmp_path,
