@@ -54,20 +54,22 @@ def test_teacher_is_evaluated_once_and_pgr_follows_the_metrics(
     assert second['teacher.accuracy/top1'] == first['teacher.accuracy/top1']
 
 
+@pytest.mark.parametrize('ceiling', [50.0, 40.0])
 def test_no_gap_gives_no_pgr_and_a_warning_not_an_error(
-        tmp_path, image_root, capsys):
-    runner = _runner(tmp_path, image_root, 'no_gap', weak_acc=50.0,
-                     ceiling_acc=50.0)
+        tmp_path, image_root, capsys, ceiling):
+    runner = _runner(
+        tmp_path, image_root, 'no_gap', weak_acc=50.0, ceiling_acc=ceiling)
     metrics = runner.val()
     assert 'pgr' not in metrics and 'accuracy/top1' in metrics
-    assert 'WARNING - No PGR: the ceiling accuracy (50.0) is not above the ' \
-        'weak accuracy (50.0)' in capsys.readouterr().out
+    assert f'WARNING - No PGR: the ceiling accuracy ({ceiling}) is not ' \
+        'above the weak accuracy (50.0)' in capsys.readouterr().out
 
 
 @pytest.mark.parametrize('key,value', [('ceiling_acc', 0.9),
                                        ('weak_acc', 120.0)])
 def test_accuracies_must_be_percentages(tmp_path, image_root, key, value):
     runner = _runner(tmp_path, image_root, f'bad_{key}', **{key: value})
-    with pytest.raises(ValueError, match=f'{key} is {value}; expected a '
-                       'percentage'):
+    with pytest.raises(
+            ValueError, match=f'{key} is {value}; expected a '
+            'percentage'):
         runner.val()

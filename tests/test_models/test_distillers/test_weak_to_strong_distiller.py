@@ -94,3 +94,19 @@ def test_feature_loss_with_connector_combines_with_adaptconf():
     losses = algorithm.loss(inputs, samples)
     assert losses['distill.loss_feat'].requires_grad
     assert losses['distill.loss_w2s'].requires_grad
+
+
+def test_agreement_is_logged_for_losses_that_do_not_record_it():
+    # KLDivergence keeps no statistics: the distiller compares the argmaxes
+    torch.manual_seed(4)  # a pair that agrees on some samples
+    algorithm = MODELS.build(
+        w2s_model(
+            cnn(8), cnn(4), losses=dict(loss_kl=dict(type='KLDivergence'))))
+    algorithm.train()
+    inputs, samples = batch(num=7)  # odd: agreement and 1 - it differ
+    losses = algorithm.loss(inputs, samples)
+    student = algorithm.distiller.get_logits(True).argmax(1)
+    teacher = algorithm.distiller.get_logits(False).argmax(1)
+    expected = (student == teacher).float().mean()
+    assert 0 < expected < 1
+    torch.testing.assert_close(losses['distill.agreement'], expected)

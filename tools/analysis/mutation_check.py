@@ -1,0 +1,246 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""Apply one-line mutations to the core files and report which ones the
+tests fail to notice.
+
+Each mutant changes one line of the committed code (``git archive HEAD``,
+unpacked into a temporary copy; the working tree is never touched) and runs
+the tests that cover that code. A mutant is *killed* when those tests fail,
+*survives* when they pass. The unmutated copy must pass the same tests
+first, so a kill is the mutation's doing.
+
+Usage::
+
+    python tools/analysis/mutation_check.py            # every mutant
+    python tools/analysis/mutation_check.py --only noisy_label_is_clean
+
+Exits 1 if a mutant survives or a mutant's line is no longer in its file
+(the list must then be updated with the code).
+"""
+import argparse
+import os
+import os.path as osp
+import subprocess
+import sys
+import tempfile
+import time
+from typing import Dict, List, NamedTuple
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class Mutant(NamedTuple):
+    """A one-line change of ``path`` and the tests that must notice it."""
+    name: str
+    path: str
+    original: str
+    mutated: str
+    tests: List[str]
+
+
+LOSSES = ['tests/test_models/test_losses']
+ALGORITHM = [
+    'tests/test_models/test_algorithms/test_weak_to_strong_distill.py'
+]
+MUTANTS = [
+    Mutant('adaptconf_beta_sign',
+           'mmw2s/models/losses/confidence_distillation.py',
+           '(ce_self - ce_teach) / threshold)',
+           '(ce_teach - ce_self) / threshold)', LOSSES),
+    Mutant('kd_without_tau_squared',
+           'mmw2s/models/losses/confidence_distillation.py',
+           'kd = tau**2 * _row_dot(', 'kd = tau * _row_dot(', LOSSES),
+    Mutant('fused_gradient_ce_weight',
+           'mmw2s/models/losses/confidence_distillation.py',
+           'ce_coef = ((grad_ce / num) * weight).unsqueeze(1)',
+           'ce_coef = ((grad_ce / num) * (1 - weight)).unsqueeze(1)', LOSSES),
+    Mutant('augconf_ignores_warmup', 'mmw2s/models/losses/augconf_loss.py',
+           'self.warmup_factor * self.alpha)', 'self.alpha)', LOSSES),
+    Mutant('logconf_teacher_weight', 'mmw2s/models/losses/logconf_loss.py',
+           'teacher_term = (1 - alpha) *', 'teacher_term = (1 - alpha / 2) *',
+           LOSSES),
+    Mutant('adaptconf_ignores_warmup', 'mmw2s/models/losses/adaptconf_loss.py',
+           'self.threshold, self.warmup_factor)', 'self.threshold, 1.0)',
+           LOSSES),
+    Mutant('distiller_agreement_inverted',
+           'mmw2s/models/distillers/weak_to_strong_distiller.py',
+           'agreement = (labels_S == labels_T).float().mean()',
+           'agreement = (labels_S != labels_T).float().mean()',
+           ['tests/test_models/test_distillers']),
+    Mutant('teacher_acc_halved',
+           'mmw2s/models/algorithms/weak_to_strong_distill.py',
+           'logits.device)).float().mean()',
+           'logits.device)).float().mean() / 2', ALGORITHM),
+    Mutant('teacher_trains',
+           'mmw2s/models/algorithms/weak_to_strong_distill.py',
+           '        super().train(mode)\n        self.teacher.eval()',
+           '        super().train(mode)\n        self.teacher.train(mode)',
+           ALGORITHM),
+    Mutant('warmup_epoch_off_by_one',
+           'mmw2s/engine/hooks/warmup_factor_hook.py', 'return epoch / ramp',
+           'return (epoch + 1) / ramp',
+           ['tests/test_engine/test_warmup_factor_hook.py']),
+    Mutant('warmup_iter_off_by_one',
+           'mmw2s/engine/hooks/warmup_factor_hook.py',
+           'min(1.0, iteration / ramp)', 'min(1.0, (iteration + 1) / ramp)',
+           ['tests/test_engine/test_warmup_factor_hook.py']),
+    Mutant('warmup_constant_ignored',
+           'mmw2s/engine/hooks/warmup_factor_hook.py',
+           'self._set(runner, self.value)', 'self._set(runner, 1.0)',
+           ['tests/test_engine/test_warmup_factor_hook.py']),
+    Mutant('nonfinite_flag_local', 'mmw2s/engine/optimizers.py',
+           "    all_reduce(flags, op='sum')\n", '\n',
+           ['tests/test_engine/test_distributed_decisions.py']),
+    Mutant('noisy_label_is_clean', 'mmw2s/datasets/noisy_label_dataset.py',
+           "data_info['gt_label'] = int(self.noisy_labels[index])",
+           "data_info['gt_label'] = int(self.clean_labels[index])",
+           ['tests/test_datasets/test_noisy_label_dataset.py']),
+    Mutant('idx_subset_unseeded', 'mmw2s/datasets/idx_dataset.py',
+           'np.random.default_rng(self.subset_seed).permutation(',
+           'np.random.default_rng().permutation(',
+           ['tests/test_datasets/test_idx_dataset.py']),
+    Mutant('weak_logit_rows_unchecked', 'mmw2s/datasets/weak_label_dataset.py',
+           '        if len(bad_rows) == 0:\n            return',
+           '        if True:\n            return',
+           ['tests/test_datasets/test_weak_label_dataset.py']),
+    Mutant('pgr_over_ceiling', 'mmw2s/evaluation/pgr.py',
+           'return (student_acc - weak_acc) / gap',
+           'return (student_acc - weak_acc) / ceiling_acc',
+           ['tests/test_evaluation/test_pgr.py']),
+    Mutant('val_loop_pgr_gap_check',
+           'mmw2s/engine/runner/weak_to_strong_val_loop.py',
+           'if self.ceiling_acc > weak_acc:',
+           'if self.ceiling_acc != weak_acc:',
+           ['tests/test_engine/test_weak_to_strong_val_loop.py']),
+    Mutant('few_shot_centroid_unnormalised',
+           'mmw2s/evaluation/few_shot_metric.py',
+           'centroids = _normalise(chosen[:, :num_shots].mean(axis=1))',
+           'centroids = chosen[:, :num_shots].mean(axis=1)',
+           ['tests/test_evaluation/test_few_shot_metric.py']),
+    Mutant('report_population_std', 'mmw2s/pipeline/report.py',
+           'values.std(ddof=1)', 'values.std()',
+           ['tests/test_pipeline/test_report.py']),
+    Mutant('report_claim_ge_as_gt', 'mmw2s/pipeline/report.py',
+           "d > 0 if relation == '>' else d >= 0",
+           "d > 0 if relation == '>' else d > 0",
+           ['tests/test_pipeline/test_report.py']),
+    Mutant('pipeline_students_see_labels', 'mmw2s/pipeline/stages.py',
+           "calculate_student_loss=stage.get('ground_truth', True),",
+           'calculate_student_loss=True,', [
+               'tests/test_tools/test_w2s_pipeline.py::'
+               'test_weak_only_students_never_see_ground_truth'
+           ]),
+    Mutant(
+        'compat_cpu_distributed_not_applied', 'mmw2s/compat.py',
+        "('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu)",
+        "('mmengine_cpu_distributed', _cuda_is_absent, lambda: None)",
+        ['tests/test_compat.py']),
+    Mutant('compat_safe_checkpoints_not_applied', 'mmw2s/compat.py',
+           '         _load_local_checkpoints_safely),',
+           '         lambda: None),', ['tests/test_compat.py']),
+]
+
+
+def unpack_head(destination: str) -> None:
+    """Unpack the committed tree (HEAD) into ``destination``."""
+    archive = subprocess.run(['git', 'archive', 'HEAD'],
+                             cwd=REPO_ROOT,
+                             capture_output=True,
+                             check=True).stdout
+    subprocess.run(['tar', '-x', '-C', destination], input=archive, check=True)
+
+
+def run_tests(copy_root: str, tests: List[str], timeout: int) -> bool:
+    """Whether ``tests`` pass in ``copy_root``, with its mmw2s imported
+    (first on PYTHONPATH, also in the tools the tests launch)."""
+    env = dict(os.environ, PYTHONPATH=copy_root)
+    command = [
+        sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider'
+    ] + tests
+    try:
+        result = subprocess.run(
+            command,
+            cwd=copy_root,
+            env=env,
+            capture_output=True,
+            timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False
+    return result.returncode == 0
+
+
+def check_imports_the_copy(copy_root: str) -> None:
+    """Refuse to go on if ``import mmw2s`` does not load the copy."""
+    env = dict(os.environ, PYTHONPATH=copy_root)
+    found = subprocess.run(
+        [sys.executable, '-c', 'import mmw2s; print(mmw2s.__file__)'],
+        cwd=copy_root,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True).stdout.strip()
+    if not found.startswith(copy_root):
+        raise RuntimeError(f'mmw2s is imported from {found}, not from the '
+                           f'mutated copy in {copy_root}.')
+
+
+def apply(copy_root: str, mutant: Mutant) -> str:
+    """Mutate the copy's file; return its original text."""
+    path = osp.join(copy_root, mutant.path)
+    with open(path) as file:
+        text = file.read()
+    count = text.count(mutant.original)
+    if count != 1:
+        raise ValueError(f'mutant {mutant.name}: {mutant.original!r} occurs '
+                         f'{count} times in {mutant.path}, expected once; '
+                         'update the mutant with the code.')
+    with open(path, 'w') as file:
+        file.write(text.replace(mutant.original, mutant.mutated))
+    return text
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--only', nargs='+', help='names of mutants to run')
+    parser.add_argument(
+        '--timeout',
+        type=int,
+        default=900,
+        help='seconds allowed to one mutant\'s tests')
+    args = parser.parse_args()
+    mutants = [m for m in MUTANTS if not args.only or m.name in args.only]
+    unknown = set(args.only or ()) - {m.name for m in MUTANTS}
+    if unknown:
+        parser.error(f'--only: no mutant named {sorted(unknown)}; known: '
+                     f'{[m.name for m in MUTANTS]}')
+    outcomes: Dict[str, str] = {}
+    with tempfile.TemporaryDirectory(prefix='mmw2s-mutation-') as copy_root:
+        unpack_head(copy_root)
+        check_imports_the_copy(copy_root)
+        baseline = sorted({test for m in mutants for test in m.tests})
+        if not run_tests(copy_root, baseline, args.timeout * 4):
+            print(f'The unmutated code fails {baseline}: fix that first.')
+            return 1
+        for mutant in mutants:
+            start = time.time()
+            try:
+                original = apply(copy_root, mutant)
+            except ValueError as error:
+                outcomes[mutant.name] = f'stale ({error})'
+            else:
+                passed = run_tests(copy_root, mutant.tests, args.timeout)
+                with open(osp.join(copy_root, mutant.path), 'w') as file:
+                    file.write(original)
+                outcomes[mutant.name] = 'SURVIVED' if passed else 'killed'
+            print(
+                f'{mutant.name}: {outcomes[mutant.name]} '
+                f'({time.time() - start:.0f} s; {mutant.path}; '
+                f'{" ".join(mutant.tests)})',
+                flush=True)
+    survivors = [n for n, o in outcomes.items() if o != 'killed']
+    print(f'{len(outcomes) - len(survivors)} of {len(outcomes)} mutants '
+          f'killed' + (f'; not killed: {survivors}' if survivors else ''))
+    return 1 if survivors else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
