@@ -129,6 +129,11 @@ MUTANTS = [
                'tests/test_tools/test_w2s_pipeline.py::'
                'test_weak_only_students_never_see_ground_truth'
            ]),
+    Mutant('pipeline_stage_not_resumed', 'mmw2s/pipeline/stages.py',
+           '        resume=True,', '        resume=False,', [
+               'tests/test_tools/test_w2s_pipeline.py::'
+               'test_an_interrupted_stage_resumes_from_its_checkpoint'
+           ]),
     Mutant(
         'compat_cpu_distributed_not_applied', 'mmw2s/compat.py',
         "('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu)",
