@@ -48,6 +48,8 @@ def test_iter_schedule():
     (dict(schedule='cosine'), 'schedule must be one of'),
     (dict(ratio=1.5), r'ratio must be in \[0, 1\], got 1.5'),
     (dict(schedule='constant', value=-1), 'value must be in'),
+    (dict(first_epoch=-1), r'first_epoch must be an integer >= 0 .*got -1'),
+    (dict(first_epoch=0.5), r'first_epoch must be an integer .*got 0.5'),
 ])
 def test_invalid_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):

@@ -49,6 +49,9 @@ class WarmupFactorHook(Hook):
             raise ValueError(f'ratio must be in [0, 1], got {ratio!r}.')
         if not 0 <= value <= 1:
             raise ValueError(f'value must be in [0, 1], got {value!r}.')
+        if not isinstance(first_epoch, int) or first_epoch < 0:
+            raise ValueError('first_epoch must be an integer >= 0 (0 or 1 '
+                             f'in the papers), got {first_epoch!r}.')
         self.schedule = schedule
         self.ratio = ratio
         self.value = value
