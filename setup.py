@@ -10,8 +10,13 @@ HERE = osp.dirname(osp.abspath(__file__))
 # what `mim train/test/search mmw2s` look for in the installed package's
 # `.mim` folder
 MIM_ITEMS = ('tools', 'configs', 'model-index.yml')
+# site runs this line at every interpreter start; where the module is gone
+# (an editable clone moved or deleted) it does nothing instead of printing
+# a traceback
 HOOK_PTH = ('mmw2s_mmrazor_hook.pth',
-            'import mmw2s_mmrazor_hook; mmw2s_mmrazor_hook.install()\n')
+            "import importlib.util; importlib.util.find_spec("
+            "'mmw2s_mmrazor_hook') and "
+            "__import__('mmw2s_mmrazor_hook').install()\n")
 
 
 def read_requirements(name: str) -> list:

@@ -2,6 +2,7 @@
 """The import hook that switches mmrazor's quantization off before mmrazor
 imports, and mmrazor's own tools/train.py on a config that imports mmw2s."""
 import os.path as osp
+import site
 import subprocess
 import sys
 
@@ -48,6 +49,27 @@ def test_installing_mmw2s_installs_the_hook():
     assert out.count('MmrazorImportHook') == 1, (
         f'sys.meta_path of a fresh interpreter: {out.strip()}; the hook '
         'comes with `pip install -e .` (mmw2s_mmrazor_hook.pth)')
+
+
+def test_the_installed_pth_is_silent_where_the_hook_module_is_gone():
+    """A moved editable clone leaves ``mmw2s_mmrazor_hook.pth`` behind
+    without its module: site must not print a traceback at every start."""
+    site_dirs = site.getsitepackages() + [site.getusersitepackages()]
+    pth = [d for d in site_dirs
+           if osp.isfile(osp.join(d, 'mmw2s_mmrazor_hook.pth'))]
+    assert pth, f'no mmw2s_mmrazor_hook.pth in {site_dirs}'
+    # -S: no site-packages and no editable finder, so no module to find
+    result = subprocess.run([
+        sys.executable, '-S', '-c',
+        'import site, sys\n'
+        'site.addpackage(%r, "mmw2s_mmrazor_hook.pth", set())\n'
+        'print("mmw2s_mmrazor_hook" in sys.modules)' % pth[0]
+    ],
+                            cwd=osp.dirname(REPO_ROOT),
+                            capture_output=True,
+                            text=True,
+                            timeout=300)
+    assert (result.stdout.split(), result.stderr) == (['False'], '')
 
 
 @needs_the_work_around
