@@ -120,14 +120,21 @@ def test_config_builds_and_trains_two_iterations(path):
     assert any(not torch.equal(p, b) for p, b in zip(trainable, before))
 
 
-def test_model_index_lists_every_config():
+def metafiles() -> Dict[str, dict]:
+    """The content of each metafile model-index.yml imports, by path."""
     import yaml
     with open(osp.join(REPO_ROOT, 'model-index.yml')) as file:
-        metafiles = yaml.safe_load(file)['Import']
+        paths = yaml.safe_load(file)['Import']
+    contents = {}
+    for path in paths:
+        with open(osp.join(REPO_ROOT, path)) as file:
+            contents[path] = yaml.safe_load(file)
+    return contents
+
+
+def test_model_index_lists_every_config():
     listed = set()
-    for metafile in metafiles:
-        with open(osp.join(REPO_ROOT, metafile)) as file:
-            content = yaml.safe_load(file)
+    for content in metafiles().values():
         collections = {c['Name'] for c in content['Collections']}
         for model in content['Models']:
             assert model['In Collection'] in collections
@@ -136,6 +143,21 @@ def test_model_index_lists_every_config():
         readme = content['Collections'][0]['README']
         assert osp.isfile(osp.join(REPO_ROOT, readme))
     assert listed == set(TRAINING_CONFIGS)
+
+
+def test_every_metafile_result_names_its_source():
+    """``mim search`` shows a metafile's results as the config's own: each
+    metric's name ends with whose number it is, e.g. ``Top 1 Accuracy
+    (authors' README)``, ``(their pipeline)`` or ``(this project)``."""
+    for path, content in metafiles().items():
+        for model in content['Models']:
+            for result in model.get('Results', []):
+                for metric in result['Metrics']:
+                    assert re.search(r" \((authors'|their|this project)"
+                                     r'[^()]*\)$', metric), (
+                        f'{path}: {model["Name"]}: metric {metric!r} does not '
+                        f"say whose it is; expected e.g. '{metric} (authors' "
+                        "README)'")
 
 
 def pretrained_modules(cfg: dict, path: tuple = ()) -> List[tuple]:
