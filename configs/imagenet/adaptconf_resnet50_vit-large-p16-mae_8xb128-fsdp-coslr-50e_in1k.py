@@ -1,10 +1,11 @@
 # A foundation-size student: an MAE ViT-L/16 under the ResNet-50 teacher
 # with AdaptConf, its parameters, gradients and AdamW state sharded over 8
-# GPUs (FlexibleRunner + FullyShardStrategy, torch's fully_shard) in bf16
-# compute with fp32 reduction; the teacher stays whole on every GPU, in
-# eval mode, in fp32. The recipe is the ViT-B/16 one with MAE's ViT-L
-# column (He et al. 2022, Table 9): 50 epochs, base lr 1e-3 x 1024 / 256,
-# layer-wise decay 0.75, drop path 0.2. Memory per GPU (computed):
+# GPUs (FlexibleRunner + FullyShardStrategy, torch's fully_shard), its
+# backbone in bf16 compute with fp32 reduction, its head, logits and losses
+# in fp32; the teacher stays whole on every GPU, in eval mode, in fp32.
+# The recipe is the ViT-B/16 one with MAE's ViT-L column (He et al. 2022,
+# Table 9): 50 epochs, base lr 1e-3 x 1024 / 256, layer-wise decay 0.75,
+# drop path 0.2. Memory per GPU (computed):
 # tools/analysis/memory_per_gpu.py. Set mae_pretrained to the MAE
 # pre-trained ViT-L/16 (mmpretrain's mae_vit-large-p16 checkpoints).
 _base_ = ['./adaptconf_resnet50_vit-base-p16-mae_8xb128-coslr-100e_in1k.py']
@@ -26,8 +27,9 @@ strategy = dict(
     shard_module_types=('TransformerEncoderLayer', ),
     mp_policy=dict(param_dtype='bfloat16', reduce_dtype='float32'))
 
-# mixed precision is the strategy's (mp_policy), not autocast's: a plain
-# OptimWrapper with the base's AdamW and parameter-wise settings
+# mixed precision is the strategy's (mp_policy; FullyShardStrategy refuses
+# AmpOptimWrapper): a plain OptimWrapper with the base's AdamW and
+# parameter-wise settings
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',

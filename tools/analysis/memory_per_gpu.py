@@ -4,16 +4,24 @@ fp32 vs mixed precision. **Computed, not measured.**
 
 The students (mmpretrain ViTs with a 1000-class head) and the ResNet-50
 teacher are built on the meta device and their parameters counted; the
-memory is those counts times the standard bytes per parameter of training
-with AdamW (Rajbhandari et al., ZeRO, 2020, Sec. 3.1):
+memory is those counts times the bytes a parameter of training with AdamW
+as this project does it:
 
-- fp32: weights 4 + gradients 4 + AdamW moments 8 = 16 bytes;
-- mixed precision: bf16/fp16 weights 2 + gradients 2 + fp32 master
-  weights, moments 12 = 16 bytes;
+- model states, 16 bytes a parameter in fp32 and in mixed precision alike:
+  fp32 weights 4 + fp32 gradients 4 + AdamW moments 8. DDP's mixed
+  precision (``AmpOptimWrapper``, autocast) keeps fp32 weights and
+  gradients and casts per operation; FSDP's (``mp_policy`` with
+  ``param_dtype='bfloat16'``) keeps the sharded parameters and gradients
+  in fp32 and gathers bf16 copies (no separate bf16 weights and fp32
+  master weights, as in Apex's or ZeRO's layout);
 - DDP keeps all of it on every GPU; FSDP (ZeRO-3, FullyShardStrategy)
   keeps 1/N of it, plus the units it gathers whole: the unit computing and
-  the one prefetched (2 x the largest unit, a ViT block), with their
-  weights and gradients in the compute dtype (8 bytes fp32, 4 mixed);
+  the one prefetched (2 x the largest unit, a ViT block), each with its
+  weights and gradients in the compute dtype and, while they are
+  reduce-scattered, a copy of its gradients in ``reduce_dtype`` (fp32;
+  torch's ``foreach_reduce`` copies them into one buffer): at most
+  4 + 4 + 4 = 12 bytes in fp32, 2 + 2 + 4 = 8 in bf16 with fp32
+  reduction;
 - the frozen teacher: fp32 weights only (4 bytes; no gradients, no
   optimizer state), whole on every GPU. Sharding it forward-only instead
   (its Bottleneck blocks as units) is shown beside it.
@@ -32,6 +40,7 @@ from typing import Dict, List, Optional, Tuple
 
 import torch
 from mmengine.registry import DefaultScope
+from mmpretrain.models.backbones import VisionTransformer
 from mmpretrain.registry import MODELS
 
 import mmw2s  # noqa: F401  (patches the stack)
@@ -42,10 +51,11 @@ STUDENTS = {
     'ViT-H/14': dict(arch='huge', patch_size=14),
     'ViT-g/14': dict(arch='eva-g', patch_size=14),
 }
-# bytes a parameter: model states (weights, gradients, optimizer)
-STATE_BYTES = {'fp32': 4 + 4 + 8, 'mixed': 2 + 2 + 12}
-# bytes a parameter of a unit FSDP gathers whole: weights and gradients
-GATHERED_BYTES = {'fp32': 4 + 4, 'mixed': 2 + 2}
+# bytes a parameter: model states (fp32 weights, gradients, AdamW moments)
+STATE_BYTES = {'fp32': 4 + 4 + 8, 'mixed': 4 + 4 + 8}
+# bytes a parameter of a unit FSDP gathers whole: weights and gradients in
+# the compute dtype, and the fp32 copy of the gradients reduce-scattered
+GATHERED_BYTES = {'fp32': 4 + 4 + 4, 'mixed': 2 + 2 + 4}
 GATHERED_UNITS = 2  # the unit computing and the one prefetched
 TEACHER_BYTES = 4  # fp32 weights of the frozen teacher
 GIB = 2**30
@@ -53,12 +63,7 @@ GIB = 2**30
 
 def student_cfg(arch: str, patch_size: int) -> dict:
     """A ViT classifier of ImageNet-1k as the configs/imagenet students."""
-    embed_dims = {
-        'base': 768,
-        'large': 1024,
-        'huge': 1280,
-        'eva-g': 1408
-    }[arch]
+    embed_dims = VisionTransformer.arch_zoo[arch]['embed_dims']
     return dict(
         type='ImageClassifier',
         backbone=dict(

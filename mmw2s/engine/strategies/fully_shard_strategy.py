@@ -1,12 +1,15 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import dataclasses
 import re
 from collections import Counter
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine._strategy import FSDPStrategy, SingleDeviceStrategy
+from mmengine.config import Config
 from mmengine.device import get_device
-from mmengine.registry import STRATEGIES
+from mmengine.optim import AmpOptimWrapper, BaseOptimWrapper
+from mmengine.registry import OPTIM_WRAPPERS, STRATEGIES
 from torch import nn
 from torch.distributed.checkpoint.state_dict import (StateDictOptions,
                                                      get_model_state_dict,
@@ -15,6 +18,7 @@ from torch.distributed.checkpoint.state_dict import (StateDictOptions,
                                                      set_optimizer_state_dict)
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import MixedPrecisionPolicy, fully_shard
+from torch.optim import Optimizer
 
 
 def _mixed_precision_policy(
@@ -38,7 +42,9 @@ def check_mixed_precision(student: nn.Module,
     """Refuse a low-precision ``param_dtype`` for a student with BatchNorm:
     its running statistics stay fp32 beside the cast weights, which torch's
     ``batch_norm`` refuses ("expected scalar type BFloat16 but found Float",
-    torch 2.14 on CPU) at the first step.
+    torch 2.14 on CPU) at the first step; and for a student without a
+    ``backbone`` (an mmpretrain ``ImageClassifier`` has one), the part that
+    computes in ``param_dtype`` while its head stays fp32.
 
     Args:
         student (nn.Module): The model trained.
@@ -57,6 +63,12 @@ def check_mixed_precision(student: nn.Module,
             f'BatchNorm in the student ({norms[0]}, {len(norms)} in all), '
             'whose fp32 running statistics batch_norm refuses beside cast '
             'weights; train this student without mp_policy (fp32).')
+    if not isinstance(getattr(student, 'backbone', None), nn.Module):
+        raise ValueError(
+            f'FullyShardStrategy: mp_policy.param_dtype='
+            f'{mp_policy.param_dtype} needs a student with a backbone (as '
+            f'an mmpretrain ImageClassifier), got {type(student).__name__}; '
+            'its backbone computes in param_dtype, its head in fp32.')
 
 
 @STRATEGIES.register_module()
@@ -68,8 +80,13 @@ class FullyShardStrategy(FSDPStrategy):
 
     - each submodule of a type in ``shard_module_types`` (e.g. the
       ``TransformerEncoderLayer`` blocks of a ViT) is one sharded unit, the
-      rest of the student (embeddings, head) another, and the rest of the
-      model (the distiller's connectors) the root unit;
+      rest of the student's backbone (embeddings, final norm) another, the
+      rest of the student (neck, head) another, and the rest of the model
+      (the distiller's connectors) the root unit;
+    - under ``mp_policy`` the blocks and the backbone compute in its
+      ``param_dtype`` and the backbone hands fp32 features on: the head,
+      its loss and the logits the distill losses read are fp32, as
+      autocast computes softmax and cross-entropy;
     - the frozen teacher of a distillation algorithm (``model.teacher``) is
       kept out of the sharded, trained parameters: it stays whole on every
       rank, in eval mode, never given gradients or optimizer state;
@@ -87,9 +104,8 @@ class FullyShardStrategy(FSDPStrategy):
         mp_policy (dict, optional): Arguments of torch's
             ``MixedPrecisionPolicy`` with dtype names, e.g.
             ``dict(param_dtype='bfloat16', reduce_dtype='float32')``, for the
-            student (one without BatchNorm, e.g. a ViT); the teacher runs in
-            fp32 (or under the optim wrapper's autocast). Defaults to None
-            (fp32).
+            student's backbone (one without BatchNorm, e.g. a ViT); its head
+            and the teacher run in fp32. Defaults to None (fp32).
         reshard_after_forward (bool): Free the gathered parameters of a
             unit after its forward (ZeRO-3) rather than keeping them for the
             backward (ZeRO-2). Defaults to True.
@@ -143,30 +159,30 @@ class FullyShardStrategy(FSDPStrategy):
             teacher.to(device)  # fully_shard moves only what it shards
         check_mixed_precision(getattr(model, 'student', model), self.mp_policy)
         units = self._units(model, frozen)
-        unit_names = Counter(type(unit).__name__ for unit in units)
-        for unit in units:
+        unit_names = Counter(type(unit).__name__ for unit, _ in units)
+        for unit, mp_policy in units:
             fully_shard(
                 unit,
                 mesh=mesh,
-                mp_policy=self.mp_policy,
+                mp_policy=mp_policy,
                 reshard_after_forward=self.reshard_after_forward)
-        # the root of an algorithm computes in fp32: the teacher is given
-        # its inputs
+        # the root computes in fp32 (the default policy): the teacher is
+        # given its inputs, the distill losses the logits
         fully_shard(
             model,
             mesh=mesh,
-            mp_policy=self.mp_policy if getattr(model, 'student', model)
-            is model else MixedPrecisionPolicy(),
             reshard_after_forward=self.reshard_after_forward,
             ignored_params=frozen)
         self._log_sharding(model, unit_names, frozen)
         return model
 
-    def _units(self, model: nn.Module, frozen: set) -> List[nn.Module]:
+    def _units(self, model: nn.Module,
+               frozen: set) -> List[Tuple[nn.Module, MixedPrecisionPolicy]]:
         """The modules sharded before the root, children before parents
-        (as fully_shard needs): the blocks of ``shard_module_types``, then
-        the student of a distillation algorithm, so that mixed precision
-        covers all of it."""
+        (as fully_shard needs), with their mixed precision: the blocks of
+        ``shard_module_types`` and the student's backbone in ``mp_policy``
+        (the backbone's outputs cast to fp32), then the student of a
+        distillation algorithm in fp32."""
         units = [
             module for module in reversed(list(model.modules()))
             if type(module).__name__ in self.shard_module_types and not any(
@@ -178,8 +194,16 @@ class FullyShardStrategy(FSDPStrategy):
                 f'{self.shard_module_types} (shard_module_types) in '
                 f'{type(model).__name__}; name the class of its blocks, '
                 "e.g. 'TransformerEncoderLayer' for mmpretrain's ViT.")
+        units = [(unit, self.mp_policy) for unit in units]
         student = getattr(model, 'student', model)
-        return units + [student] if student is not model else units
+        backbone = getattr(student, 'backbone', None)
+        if isinstance(backbone, nn.Module):
+            units.append((backbone,
+                          dataclasses.replace(
+                              self.mp_policy, output_dtype=torch.float32)))
+        if student is not model:
+            units.append((student, MixedPrecisionPolicy()))
+        return units
 
     def _log_sharding(self, model: nn.Module, unit_names: Counter,
                       frozen: set) -> None:
@@ -199,6 +223,50 @@ class FullyShardStrategy(FSDPStrategy):
             f'{sum(param.numel() for param in frozen)} parameters of the '
             'frozen teacher (in eval mode, without gradients); student '
             f'precision: {self.mp_policy}.')
+
+    def build_optim_wrapper(
+        self,
+        optim_wrapper: Union[Optimizer, BaseOptimWrapper, dict],
+        model: Optional[nn.Module] = None,
+    ) -> BaseOptimWrapper:
+        """Build the optim wrapper from its config, on the sharded
+        parameters.
+
+        What :class:`FSDPStrategy` does for torch's first FSDP is refused:
+        rebuilding a built optimizer or optim wrapper (its parameters are
+        the unsharded ones) with ``FSDP.optim_state_dict_to_load``, and
+        ``AmpOptimWrapper`` (``--amp``), autocast and a
+        ``ShardedGradScaler`` on top of ``mp_policy``.
+
+        Args:
+            optim_wrapper (Optimizer | BaseOptimWrapper | dict): The
+                ``optim_wrapper`` config with its ``optimizer`` (or
+                ``constructor``).
+            model (nn.Module, optional): The sharded model.
+
+        Returns:
+            BaseOptimWrapper: The optim wrapper.
+        """
+        if not isinstance(optim_wrapper, (dict, Config)) or not (
+                'optimizer' in optim_wrapper
+                or 'constructor' in optim_wrapper):
+            raise TypeError(
+                'FullyShardStrategy: optim_wrapper must be a config with an '
+                f'optimizer (or a constructor), got '
+                f'{type(optim_wrapper).__name__} {optim_wrapper!r:.200}: a '
+                'built optimizer holds the parameters before sharding.')
+        wrapper_type = optim_wrapper.get('type', 'OptimWrapper')
+        if isinstance(wrapper_type, str):
+            wrapper_type = OPTIM_WRAPPERS.get(wrapper_type)
+        if isinstance(wrapper_type, type) and issubclass(
+                wrapper_type, AmpOptimWrapper):
+            raise ValueError(
+                f'FullyShardStrategy: optim_wrapper.type='
+                f'{wrapper_type.__name__} (--amp) is not supported; set '
+                "strategy.mp_policy=dict(param_dtype='bfloat16', "
+                "reduce_dtype='float32') for mixed precision (a student "
+                'without BatchNorm) with optim_wrapper.type=OptimWrapper.')
+        return super().build_optim_wrapper(optim_wrapper, model)
 
     def model_state_dict(self) -> dict:
         """The full state dict of the model on rank 0 (on CPU), an empty
