@@ -21,6 +21,7 @@ import torch.distributed as dist
 from conftest import (GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS, free_port,
                       python_tool, run_tool)
 from mmengine.config import Config
+from mmengine.device import get_device
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import DATASETS
@@ -229,12 +230,13 @@ def test_bfloat16_is_refused_for_a_student_with_batchnorm_or_no_backbone():
 
 @pytest.fixture
 def one_process_group(monkeypatch):
-    """A gloo group of this process alone; the strategy's environment
-    settings (OMP_NUM_THREADS, ...) are undone after the test."""
+    """A process group of this process alone (NCCL where there is a GPU);
+    the strategy's environment settings (OMP_NUM_THREADS, ...) are undone
+    after the test."""
     for name in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS'):
         monkeypatch.setenv(name, os.environ.get(name, '1'))
     dist.init_process_group(
-        'gloo',
+        'nccl' if torch.cuda.is_available() else 'gloo',
         init_method=f'tcp://127.0.0.1:{free_port()}',
         rank=0,
         world_size=1)
@@ -276,8 +278,10 @@ def test_under_bfloat16_the_student_logits_and_losses_are_fp32(
         record('cross_entropy'), with_kwargs=True)
     for name, loss in model.distiller.distill_losses.items():
         loss.register_forward_pre_hook(record(name), with_kwargs=True)
-    inputs = torch.rand(2, 3, 16, 16)
-    data_samples = [DataSample().set_gt_label(label) for label in (0, 3)]
+    inputs = torch.rand(2, 3, 16, 16, device=get_device())
+    data_samples = [
+        DataSample().set_gt_label(label).to(get_device()) for label in (0, 3)
+    ]
     losses = model(inputs, data_samples, mode='loss')
     sum(value for key, value in losses.items() if 'loss' in key).backward()
     # block: its input and output; the others: the logits (and the
