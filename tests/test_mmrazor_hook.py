@@ -55,8 +55,10 @@ def test_the_installed_pth_is_silent_where_the_hook_module_is_gone():
     """A moved editable clone leaves ``mmw2s_mmrazor_hook.pth`` behind
     without its module: site must not print a traceback at every start."""
     site_dirs = site.getsitepackages() + [site.getusersitepackages()]
-    pth = [d for d in site_dirs
-           if osp.isfile(osp.join(d, 'mmw2s_mmrazor_hook.pth'))]
+    pth = [
+        d for d in site_dirs
+        if osp.isfile(osp.join(d, 'mmw2s_mmrazor_hook.pth'))
+    ]
     assert pth, f'no mmw2s_mmrazor_hook.pth in {site_dirs}'
     # -S: no site-packages and no editable finder, so no module to find
     result = subprocess.run([

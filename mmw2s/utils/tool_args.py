@@ -325,8 +325,7 @@ def test_and_write(runner: Runner, out: Optional[str],
     if out is not None and out_item == 'metrics' and is_main_process():
         # whole or not at all: a reader never sees half a file
         temporary = f'{out}.tmp'
-        mmengine.dump(
-            metrics, temporary, file_format=osp.splitext(out)[1][1:])
+        mmengine.dump(metrics, temporary, file_format=osp.splitext(out)[1][1:])
         os.replace(temporary, out)
     return metrics
 

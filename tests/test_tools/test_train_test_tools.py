@@ -113,8 +113,7 @@ def test_dist_train_runs_two_cpu_processes(tmp_path, image_root, teacher_ckpt):
     assert osp.isfile(osp.join(work_dir, 'epoch_2.pth'))
 
 
-def scores_of_checkpoint(checkpoint: str, image_root: str,
-                         flip: bool) -> dict:
+def scores_of_checkpoint(checkpoint: str, image_root: str, flip: bool) -> dict:
     """The student's class scores of each val image of ``image_root``
     (horizontally flipped if ``flip``), by image path, computed in this
     process."""
@@ -156,8 +155,7 @@ def test_test_tool_tta_averages_each_image_and_its_flip(
     assert sorted(p['img_path'] for p in predictions) == sorted(plain)
     tta_scores = torch.stack([p['pred_score'] for p in predictions])
     plain_scores = torch.stack([plain[p['img_path']] for p in predictions])
-    flipped_scores = torch.stack(
-        [flipped[p['img_path']] for p in predictions])
+    flipped_scores = torch.stack([flipped[p['img_path']] for p in predictions])
     # the flip changes the scores, so a test without TTA would fail here
     assert (flipped_scores - plain_scores).abs().max() > 1e-3
     torch.testing.assert_close(tta_scores, (plain_scores + flipped_scores) / 2)

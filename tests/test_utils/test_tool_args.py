@@ -82,9 +82,9 @@ def test_train_flags_reach_the_config():
 def test_persistent_workers_follow_num_workers_of_cfg_options():
     cfg = loaders_cfg(4)
     cfg.optim_wrapper = dict(optimizer=dict(type='SGD', lr=0.1))
-    args = parse_tool_args(train_arg_parser(), [
-        'cfg.py', '--cfg-options', 'train_dataloader.num_workers=0'
-    ])
+    args = parse_tool_args(
+        train_arg_parser(),
+        ['cfg.py', '--cfg-options', 'train_dataloader.num_workers=0'])
     merge_train_args(cfg, args)
     assert cfg.train_dataloader.num_workers == 0
     assert cfg.train_dataloader.persistent_workers is False
@@ -164,8 +164,8 @@ class FakeRunner:
 
 
 @pytest.mark.parametrize('main_process', [True, False])
-def test_metrics_are_written_by_the_main_process_only(
-        tmp_path, monkeypatch, main_process):
+def test_metrics_are_written_by_the_main_process_only(tmp_path, monkeypatch,
+                                                      main_process):
     monkeypatch.setattr(tool_args, 'is_main_process', lambda: main_process)
     out = str(tmp_path / 'metrics.json')
     metrics = tool_args.test_and_write(FakeRunner(), out, 'metrics')
