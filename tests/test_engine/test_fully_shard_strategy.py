@@ -56,6 +56,8 @@ COMPARED = ('loss', 'student.', 'distill.', 'teacher_', 'grad_norm')
 MAX_LAUNCHES = 3
 # seconds all the launches of one job may take together (one takes 20-40)
 LAUNCH_TIMEOUT = 300
+# seconds the other nodes get to end once one node has failed
+PEER_GRACE = 20
 
 
 def options(image_root: str,
@@ -72,6 +74,33 @@ def options(image_root: str,
         'model.architecture.backbone.drop_path_rate=0.0',
         'train_dataloader.batch_size=2', 'optim_wrapper.clip_grad.max_norm=1.0'
     ] + list(extra)
+
+
+def kill_sessions(processes: List[subprocess.Popen]) -> None:
+    """Kill every process of each one's session (torchrun's workers too)."""
+    for process in processes:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+def wait_for_all(processes: List[subprocess.Popen], deadline: float) -> bool:
+    """Wait until every process has ended. Once one has failed, the others
+    get ``PEER_GRACE`` seconds (a node whose peer aborted can wait for it
+    for ever), then are killed. Returns False, having killed them all, if
+    ``deadline`` passed first."""
+    failed_at = None
+    while any(process.poll() is None for process in processes):
+        now = time.monotonic()
+        if failed_at is None and any(
+                process.returncode not in (None, 0) for process in processes):
+            failed_at = now
+        if now > deadline or (failed_at is not None
+                              and now > failed_at + PEER_GRACE):
+            kill_sessions(processes)
+            return now <= deadline
+        time.sleep(0.2)
+    return True
 
 
 def launch_together(commands: List[List[str]], envs: List[dict]) -> str:
@@ -95,16 +124,7 @@ def launch_together(commands: List[List[str]], envs: List[dict]) -> str:
                 start_new_session=True)
             for command, env, log in zip(commands, envs, logs)
         ]
-        timed_out = False
-        try:
-            for process in processes:
-                process.wait(timeout=max(deadline - time.monotonic(), 0))
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            for process in processes:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        timed_out = not wait_for_all(processes, deadline)
         outputs = []
         for log in logs:
             log.seek(0)
@@ -313,9 +333,8 @@ def test_a_built_optimizer_and_amp_are_refused(tmp_path):
             match=r'optim_wrapper.type=AmpOptimWrapper \(--amp\) is not '
             r"supported; set strategy.mp_policy=dict\(param_dtype='bfloat16'"):
         strategy.build_optim_wrapper(
-            dict(
-                type='AmpOptimWrapper',
-                optimizer=dict(type='SGD', lr=0.1)), model)
+            dict(type='AmpOptimWrapper', optimizer=dict(type='SGD', lr=0.1)),
+            model)
     assert type(
         strategy.build_optim_wrapper(
             dict(optimizer=dict(type='SGD', lr=0.1)), model)) is OptimWrapper
