@@ -278,7 +278,8 @@ def _pretrain_lines(pipeline) -> List[str]:
     recipe = pipeline.plan.pretrain
     return [
         f'- strong backbone pre-trained with {recipe.title} on the '
-        f'unlabelled training images, {recipe.epochs} epochs, seed '
+        f'unlabelled training images, {recipe.epochs} '
+        f'epoch{"s" if recipe.epochs != 1 else ""}, seed '
         f'{recipe.seed}: `{pipeline.pretrained}` (SHA-256 '
         f'{record["sha256"][:16]}…, made by `{record["command"]}`)'
     ]
