@@ -47,3 +47,24 @@ def write_fashion_like(root: str,
             osp.join(root, f'{prefix}-labels-idx1-ubyte{suffix}'),
             labels.astype(np.uint8))
     return root
+
+
+def write_image_folder(root: str,
+                       num_train: int = 200,
+                       num_test: int = 60,
+                       num_classes: int = 10,
+                       seed: int = 0) -> str:
+    """Learnable colour images in mmpretrain's folder layout,
+    ``root/{train,test}/<class>/<n>.png`` (36x36, so that the pipeline
+    resizes them): each class has its own brightness."""
+    from PIL import Image
+    rng = np.random.default_rng(seed)
+    for split, count in (('train', num_train), ('test', num_test)):
+        for index in range(count):
+            label = index % num_classes
+            folder = osp.join(root, split, f'class_{label:02d}')
+            os.makedirs(folder, exist_ok=True)
+            image = rng.integers(0, 40, size=(36, 36, 3)) + 20 * label
+            Image.fromarray(image.clip(0, 255).astype(np.uint8)).save(
+                osp.join(folder, f'{index:05d}.png'))
+    return root

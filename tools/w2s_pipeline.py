@@ -1,21 +1,22 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""The weak-to-strong experiment, end to end, with its report.
+"""The weak-to-strong study, end to end, with its report.
 
 Pre-trains the strong model on the unlabelled training images (or uses a
 matching committed checkpoint), runs every stage of the chosen settings for
-each seed, and writes ``report.md`` with its charts into the work dir.
-Stages are keyed by their settings: a rerun reuses what matches, resumes
-what was cut short and reruns what changed.
+each seed as jobs sent by submitit (local processes, or SLURM), and writes
+``report.md`` with its charts into the work dir. Runs are keyed by what they
+depend on: a rerun reuses what matches, resumes what was cut short, re-tests
+saved checkpoints on a new evaluation and reruns what changed.
 
 Example::
 
     python tools/w2s_pipeline.py configs/pipeline/w2s_fashion-mnist.py \\
-        --suite all --seeds 0 1 2
+        --suite all --seeds 0 1 2 --jobs 2
 """
 import argparse
-import contextlib
 import os
 import os.path as osp
+import signal
 import sys
 import time
 
@@ -25,8 +26,8 @@ from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
-from mmw2s.pipeline import (EvalSpec, Pipeline, PipelineEvents, setting_names,
-                            write_report)
+from mmw2s.pipeline import (Dispatcher, EvalSpec, Pipeline, PipelineEvents,
+                            StudyFailed, setting_names, write_report)
 
 
 def parse_args() -> argparse.Namespace:
@@ -52,7 +53,36 @@ def parse_args() -> argparse.Namespace:
         '--test-samples',
         type=int,
         help='test on a seeded draw of N test images (reported as such)')
-    parser.add_argument('--data-root', help='directory of the IDX files')
+    parser.add_argument(
+        '--data-root', help="the data's directory (sets data.data_root)")
+    parser.add_argument(
+        '--jobs',
+        type=int,
+        default=1,
+        help='runs at a time on this machine (local submitit processes; '
+        'the CPU cores are shared among them)')
+    parser.add_argument(
+        '--threads',
+        type=int,
+        help='CPU threads torch uses in each run (default: the cores '
+        'shared among the --jobs; results may differ in the last bits with '
+        'the number of threads)')
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='list the runs the study needs (sizes, epochs, what is saved) '
+        'and stop')
+    slurm = parser.add_argument_group(
+        'SLURM', 'send each run to SLURM through submitit instead')
+    slurm.add_argument('--slurm-partition', help='the partition')
+    slurm.add_argument('--slurm-gpus-per-node', type=int, default=1)
+    slurm.add_argument('--slurm-cpus-per-task', type=int, default=8)
+    slurm.add_argument('--slurm-mem-gb', type=int, default=32)
+    slurm.add_argument(
+        '--slurm-timeout-min',
+        type=int,
+        default=24 * 60,
+        help='time limit of one run')
     parser.add_argument(
         '--pretrain-only',
         action='store_true',
@@ -72,82 +102,89 @@ def parse_args() -> argparse.Namespace:
 
 
 class RichEvents(PipelineEvents):
-    """A progress bar with an ETA over every stage (on a terminal)."""
+    """A progress bar with an ETA over every run (on a terminal)."""
 
-    def __init__(self, progress: Progress, total: int) -> None:
+    def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.task = progress.add_task('starting', total=total)
+        self.task = progress.add_task('starting', total=None)
 
     def stage_started(self, label: str, cost: int) -> None:
-        self.progress.update(self.task, description=label)
+        total = (self.progress.tasks[0].total or 0) + cost
+        self.progress.update(self.task, description=label, total=total)
 
     def advance(self, iterations: int) -> None:
         self.progress.advance(self.task, iterations)
 
 
 class LineEvents(PipelineEvents):
-    """One line as each stage starts and ends (logs, CI), on the standard
-    output of when it was made."""
-
-    def __init__(self) -> None:
-        self.out = sys.stdout
+    """One line as each run starts and ends (logs, CI)."""
 
     def stage_started(self, label: str, cost: int) -> None:
         print(
             f'{time.strftime("%H:%M:%S")} start {label} ({cost} iters)',
-            file=self.out,
             flush=True)
 
-    def stage_finished(self, label: str, result: dict, seconds: float,
-                       reused: bool) -> None:
+    def stage_finished(self, label: str, result, outcome: str) -> None:
+        print(
+            f'{time.strftime("%H:%M:%S")} {outcome}: {label} -> '
+            f'{_outcome_text(result)}',
+            flush=True)
+
+
+def _outcome_text(result) -> str:
+    if result is None:
+        return 'see the errors below'
+    tests = list(result.get('tests', {}).values())
+    if not tests:
+        return result.get('checkpoint', '')
+    parts = []
+    for test in tests:
         metrics = [
-            f'{name} {value:.2f}%' for name, value in result.items()
+            f'{name} {value:.2f}%' for name, value in test.items()
             if '/' in name and not name.endswith('_ci95')
             and name != 'accuracy/top1'
         ]
-        if 'accuracy' in result:
-            outcome = f'{result["accuracy"]:.2f}%'
-        elif metrics:
-            outcome = ', '.join(metrics)
-        else:
-            outcome = result.get('checkpoint', '')
-        how = 'reused (same settings)' if reused else \
-            f'done in {seconds / 60:.1f} min'
-        print(
-            f'{time.strftime("%H:%M:%S")} {how}: {label} -> {outcome}',
-            file=self.out,
-            flush=True)
+        parts.append(f'{test["accuracy"]:.2f}%' if 'accuracy' in
+                     test else ', '.join(metrics))
+    return '; '.join(parts)
 
 
-@contextlib.contextmanager
-def _console_to(path: str):
-    """Send what mmengine prints to ``path``; the terminal keeps the
-    progress display."""
-    with open(path, 'a') as log, contextlib.redirect_stdout(log), \
-            contextlib.redirect_stderr(log):
-        yield
+def _dispatcher(args) -> Dispatcher:
+    if not args.slurm_partition:
+        return Dispatcher(args.jobs, args.threads)
+    return Dispatcher(
+        args.jobs,
+        args.threads,
+        slurm=dict(
+            slurm_partition=args.slurm_partition,
+            gpus_per_node=args.slurm_gpus_per_node,
+            cpus_per_task=args.slurm_cpus_per_task,
+            mem_gb=args.slurm_mem_gb,
+            timeout_min=args.slurm_timeout_min))
 
 
-def _run(pipeline: Pipeline, args, settings, events, command) -> dict:
-    pipeline.events = events
-    with _console_to(osp.join(pipeline.work_dir, 'console.log')):
-        if args.pretrain_only or args.export_pretrained or \
-                pipeline.uses_pretraining(settings):
-            pipeline.pretrain(command)
-        if args.export_pretrained:
-            pipeline.export_pretrained()
-        if args.pretrain_only:
-            return {}
-        return {
-            setting: {
-                seed: pipeline.run_setting(setting, seed)
-                for seed in args.seeds
-            }
-            for setting in settings
-        }
+def _run(pipeline: Pipeline, args, settings, command) -> dict:
+    if args.dry_run:
+        pipeline.pretrained = pipeline.find_backbone()
+        print('\n'.join(pipeline.describe(settings, args.seeds)))
+        return {}
+    if args.pretrain_only or args.export_pretrained or \
+            pipeline.uses_pretraining(settings):
+        pipeline.pretrain(command)
+    if args.export_pretrained:
+        pipeline.export_pretrained()
+    if args.pretrain_only:
+        return {}
+    return pipeline.run(settings, args.seeds)
+
+
+def _exit_on_sigterm(signum, frame) -> None:
+    """Leave through ``finally`` blocks, which stop the running jobs."""
+    sys.exit(f'stopped by signal {signum}')
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     args = parse_args()
     command = ' '.join(['python'] + sys.argv)
     plan = Config.fromfile(args.config)
@@ -162,25 +199,29 @@ def main() -> None:
     os.makedirs(work_dir, exist_ok=True)
     pipeline = Pipeline(plan, work_dir,
                         EvalSpec(args.eval_split, args.test_samples),
-                        PipelineEvents())
-    total = pipeline.pretrain_cost() if args.pretrain_only else \
-        pipeline.total_cost(settings, args.seeds)
+                        PipelineEvents(), _dispatcher(args))
     start = time.time()
-    if sys.stderr.isatty():
-        with Progress(
-                TextColumn('{task.description:<36}'),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn('ETA'),
-                TimeRemainingColumn(),
-                console=Console(file=sys.stderr)) as progress:
-            results = _run(pipeline, args, settings,
-                           RichEvents(progress, total), command)
-    else:
-        results = _run(pipeline, args, settings, LineEvents(), command)
+    try:
+        if sys.stderr.isatty():
+            with Progress(
+                    TextColumn('{task.description:<36}'),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeElapsedColumn(),
+                    TextColumn('ETA'),
+                    TimeRemainingColumn(),
+                    console=Console(file=sys.stderr)) as progress:
+                pipeline.events = RichEvents(progress)
+                results = _run(pipeline, args, settings, command)
+        else:
+            pipeline.events = LineEvents()
+            results = _run(pipeline, args, settings, command)
+    except StudyFailed as failure:
+        sys.exit(str(failure))
     if args.pretrain_only:
         print(f'Pre-trained backbone: {pipeline.pretrained}')
+        return
+    if args.dry_run:
         return
     report = write_report(pipeline, results, args.seeds,
                           time.time() - start, command)

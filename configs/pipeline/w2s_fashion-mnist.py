@@ -6,8 +6,10 @@
 # runs the default suite (transfer learning); `--suite all --seeds 0 1 2`
 # runs every setting. Each setting is a table of the report; its stages are
 # ordinary mmengine runs built by mmw2s.pipeline (see its stages.py for the
-# fields of a stage). Hyper-parameters were chosen on the validation part
-# held out from the training images (`--eval-split val`), see the README.
+# fields of a stage); `pair` names a setting's weak model and its strong
+# model alone (the report says when the strong one does not beat the weak).
+# Hyper-parameters were chosen on the validation part held out from the
+# training images (`--eval-split val`), see the README.
 _base_ = ['./_base_/fashion-mnist.py']
 
 suite = ['transfer']
@@ -51,17 +53,18 @@ def noisy_setting(title, noise):
         paper='CIFAR-10/100 with synthetic label noise: the weak and the '
         'strong model both learn from the noisy labels',
         defaults=dict(train='train', samples=10000, epochs=3, noise=noise),
+        pair=dict(weak='weak', strong='noisy_alone'),
         stages=dict(
-            weak=dict(model='lenet5', epochs=8,
+            weak=dict(model='weak', epochs=8,
                       title='weak model, noisy labels'),
             noisy_alone=dict(
-                model='vit', init='pretrain',
+                model='strong', init='pretrain',
                 title='strong (pre-trained), noisy labels alone'),
             kd=dict(
-                model='vit', init='pretrain', teacher='weak', loss=kd,
+                model='strong', init='pretrain', teacher='weak', loss=kd,
                 title='strong, noisy labels + KD from the weak model'),
             adaptconf=dict(
-                model='vit', init='pretrain', teacher='weak',
+                model='strong', init='pretrain', teacher='weak',
                 loss=adaptconf,
                 title='strong, noisy labels + AdaptConf from the weak '
                 'model')),
@@ -81,25 +84,26 @@ settings = dict(
         paper='ImageNet: a ResNet-50 supervises an MAE-pre-trained ViT-B '
         'fine-tuned with the labels',
         defaults=dict(train='train', samples=10000, epochs=3),
+        pair=dict(weak='weak', strong='finetune'),
         stages=dict(
-            weak=dict(model='lenet5', epochs=8,
+            weak=dict(model='weak', epochs=8,
                       title='weak model, labels'),
             finetune=dict(
-                model='vit', init='pretrain',
+                model='strong', init='pretrain',
                 title='strong (pre-trained), fine-tuned with labels alone'),
             kd=dict(
-                model='vit', init='pretrain', teacher='weak', loss=kd,
+                model='strong', init='pretrain', teacher='weak', loss=kd,
                 title='strong, labels + KD from the weak model'),
             augconf=dict(
-                model='vit', init='pretrain', teacher='weak', loss=augconf,
+                model='strong', init='pretrain', teacher='weak', loss=augconf,
                 warmup=augconf_warmup,
                 title='strong, labels + AugConf from the weak model'),
             adaptconf=dict(
-                model='vit', init='pretrain', teacher='weak',
+                model='strong', init='pretrain', teacher='weak',
                 loss=adaptconf_transfer,
                 title='strong, labels + AdaptConf from the weak model'),
             strong_to_strong=dict(
-                model='vit', init='pretrain', teacher='finetune',
+                model='strong', init='pretrain', teacher='finetune',
                 loss=adaptconf_transfer,
                 title='strong, labels + AdaptConf from a fine-tuned strong '
                 'model')),
@@ -120,18 +124,19 @@ settings = dict(
         paper='CIFAR-100: a smaller network trained with the labels '
         'supervises a larger one trained from scratch with the labels',
         defaults=dict(train='train', samples=10000, epochs=3),
+        pair=dict(weak='weak', strong='scratch'),
         stages=dict(
-            weak=dict(model='lenet5', epochs=8,
+            weak=dict(model='weak', epochs=8,
                       title='teacher: smaller network, labels'),
-            scratch=dict(model='resnet18',
+            scratch=dict(model='scratch',
                          title='student from scratch, labels alone'),
-            kd=dict(model='resnet18', teacher='weak', loss=kd,
+            kd=dict(model='scratch', teacher='weak', loss=kd,
                     title='student, labels + KD'),
             augconf=dict(
-                model='resnet18', teacher='weak', loss=augconf,
+                model='scratch', teacher='weak', loss=augconf,
                 warmup=augconf_warmup, title='student, labels + AugConf'),
             adaptconf=dict(
-                model='resnet18', teacher='weak', loss=adaptconf,
+                model='scratch', teacher='weak', loss=adaptconf,
                 title='student, labels + AdaptConf')),
         claims=[
             dict(run='adaptconf', baseline='scratch',
@@ -168,19 +173,20 @@ settings = dict(
         defaults=dict(
             train='train', samples=20000, epochs=3, classes=base_classes,
             test=few_shot_test),
+        pair=dict(weak='weak', strong='alone'),
         stages=dict(
             weak=dict(
-                model='lenet5', epochs=8,
+                model='weak', epochs=8,
                 title='weak model, base classes (features: its base-class '
                 'scores)'),
             alone=dict(
-                model='vit', init='pretrain',
+                model='strong', init='pretrain',
                 title='strong (pre-trained), base-class labels alone'),
             kd=dict(
-                model='vit', init='pretrain', teacher='weak', loss=kd,
+                model='strong', init='pretrain', teacher='weak', loss=kd,
                 title='strong, base-class labels + KD from the weak model'),
             adaptconf=dict(
-                model='vit', init='pretrain', teacher='weak',
+                model='strong', init='pretrain', teacher='weak',
                 loss=adaptconf,
                 title='strong, base-class labels + AdaptConf from the weak '
                 'model')),
@@ -204,10 +210,11 @@ settings = dict(
         'strong model never sees a label; PGR = (student - weak) / '
         '(ceiling - weak)',
         defaults=dict(
-            model='vit', init='pretrain', train='B', samples=10000,
+            model='strong', init='pretrain', train='B', samples=10000,
             epochs=3, ground_truth=False),
+        pair=dict(weak='weak', strong='ceiling'),
         stages=dict(
-            weak=dict(model='lenet5', init=None, train='A', epochs=8,
+            weak=dict(model='weak', init=None, train='A', epochs=8,
                       ground_truth=True,
                       title='weak model, labels of half A'),
             ceiling=dict(

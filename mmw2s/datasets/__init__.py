@@ -1,5 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-from .dataset_wrapper import ClassSubsetDataset, LabelDatasetWrapper
+from .dataset_wrapper import (ClassSubsetDataset, LabelDatasetWrapper,
+                              SeededSplitDataset)
 from .episodic_sampler import EpisodicSampler
 from .idx_dataset import MNISTIDX, FashionMNISTIDX, IDXDataset, read_idx
 from .mini_imagenet import MiniImageNet
@@ -9,5 +10,5 @@ from .weak_label_dataset import WeakLabelDataset
 __all__ = [
     'ClassSubsetDataset', 'EpisodicSampler', 'FashionMNISTIDX', 'IDXDataset',
     'LabelDatasetWrapper', 'MiniImageNet', 'MNISTIDX', 'NoisyLabelDataset',
-    'WeakLabelDataset', 'corrupt_labels', 'read_idx'
+    'SeededSplitDataset', 'WeakLabelDataset', 'corrupt_labels', 'read_idx'
 ]

@@ -1,10 +1,45 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import copy
-from typing import List, Sequence, Union
+from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset
 from mmpretrain.registry import DATASETS
+
+# the parts of a seeded split (see subset_indices)
+SUBSETS = ('A', 'B', 'train', 'val')
+
+
+def subset_indices(num_samples: int,
+                   subset: str,
+                   seed: int,
+                   max_samples: Optional[int],
+                   val_samples: int = 0) -> np.ndarray:
+    """Indices of a seeded part of a dataset.
+
+    A seeded permutation of the samples is cut into a validation part (its
+    first ``val_samples``) and the rest, which is cut into two halves.
+
+    Args:
+        num_samples (int): Size of the whole split.
+        subset (str): ``'val'`` (the validation part), ``'train'`` (the
+            rest), ``'A'`` (first half of the rest) or ``'B'`` (second half).
+        seed (int): Seed of the permutation.
+        max_samples (int, optional): Keep at most this many of the part.
+        val_samples (int): Size of the validation part. Defaults to 0.
+
+    Returns:
+        np.ndarray: Sorted indices.
+    """
+    if not 0 <= val_samples < num_samples:
+        raise ValueError(f'val_samples must be in [0, {num_samples}) for '
+                         f'{num_samples} samples, got {val_samples}.')
+    permutation = np.random.default_rng(seed).permutation(num_samples)
+    validation, rest = permutation[:val_samples], permutation[val_samples:]
+    half = len(rest) // 2
+    chosen = dict(
+        val=validation, train=rest, A=rest[:half], B=rest[half:])[subset]
+    return np.sort(chosen[:max_samples])
 
 
 class LabelDatasetWrapper:
@@ -102,3 +137,54 @@ class ClassSubsetDataset(LabelDatasetWrapper):
     def get_cat_ids(self, index: int) -> List[int]:
         """The renumbered label of sample ``index``, as a list."""
         return [int(self.labels[index])]
+
+
+@DATASETS.register_module()
+class SeededSplitDataset(LabelDatasetWrapper):
+    """A seeded part of a dataset: its validation part, the rest, or a half
+    of the rest (see :func:`subset_indices`), for any mmpretrain dataset
+    (IDX files, image folders, CIFAR, annotation files).
+
+    Args:
+        dataset (dict | BaseDataset): The dataset (config) to wrap.
+        part (str, optional): ``'val'``, ``'train'``, ``'A'`` or ``'B'``;
+            None keeps every sample (``max_samples`` may still draw some).
+            Defaults to None.
+        seed (int): Seed of the permutation. Defaults to 0.
+        val_samples (int): Size of the validation part. Defaults to 0.
+        max_samples (int, optional): Keep at most this many samples of the
+            part, a seeded draw (files may be stored sorted by class).
+            Defaults to None (all).
+    """
+
+    def __init__(self,
+                 dataset: Union[dict, BaseDataset],
+                 part: Optional[str] = None,
+                 seed: int = 0,
+                 val_samples: int = 0,
+                 max_samples: Optional[int] = None) -> None:
+        if part not in (None, *SUBSETS):
+            raise ValueError(f'SeededSplitDataset: part is {part!r}; '
+                             f'expected None or one of {SUBSETS}.')
+        if max_samples is not None and max_samples < 1:
+            raise ValueError(f'SeededSplitDataset: max_samples is '
+                             f'{max_samples!r}; expected None or >= 1.')
+        super().__init__(dataset)
+        self.indices = subset_indices(
+            len(self.dataset), part or 'train', seed, max_samples,
+            val_samples if part else 0)
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def get_data_info(self, index: int) -> dict:
+        """The kept sample ``index``."""
+        return self.dataset.get_data_info(int(self.indices[index]))
+
+    def get_gt_labels(self) -> np.ndarray:
+        """The labels of the kept samples."""
+        return np.asarray(self.dataset.get_gt_labels())[self.indices]
+
+    def get_cat_ids(self, index: int) -> List[int]:
+        """The label of kept sample ``index``, as a list."""
+        return self.dataset.get_cat_ids(int(self.indices[index]))

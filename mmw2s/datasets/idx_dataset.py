@@ -9,6 +9,8 @@ from mmpretrain.datasets.categories import (FASHIONMNIST_CATEGORITES,
                                             MNIST_CATEGORITES)
 from mmpretrain.registry import DATASETS
 
+from .dataset_wrapper import SUBSETS, subset_indices
+
 IDX_DTYPES = {
     0x08: np.uint8,
     0x09: np.int8,
@@ -21,7 +23,6 @@ SPLIT_FILES = {
     'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
     'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'),
 }
-SUBSETS = ('A', 'B', 'train', 'val')
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -62,38 +63,6 @@ def find_idx_file(data_root: str, name: str, install_hint: str) -> str:
             return path
     raise FileNotFoundError(
         f'{osp.join(data_root, name)}[.gz] not found. {install_hint}')
-
-
-def subset_indices(num_samples: int,
-                   subset: str,
-                   seed: int,
-                   max_samples: Optional[int],
-                   val_samples: int = 0) -> np.ndarray:
-    """Indices of a seeded part of a dataset.
-
-    A seeded permutation of the samples is cut into a validation part (its
-    first ``val_samples``) and the rest, which is cut into two halves.
-
-    Args:
-        num_samples (int): Size of the whole split.
-        subset (str): ``'val'`` (the validation part), ``'train'`` (the
-            rest), ``'A'`` (first half of the rest) or ``'B'`` (second half).
-        seed (int): Seed of the permutation.
-        max_samples (int, optional): Keep at most this many of the part.
-        val_samples (int): Size of the validation part. Defaults to 0.
-
-    Returns:
-        np.ndarray: Sorted indices.
-    """
-    if not 0 <= val_samples < num_samples:
-        raise ValueError(f'val_samples must be in [0, {num_samples}) for '
-                         f'{num_samples} samples, got {val_samples}.')
-    permutation = np.random.default_rng(seed).permutation(num_samples)
-    validation, rest = permutation[:val_samples], permutation[val_samples:]
-    half = len(rest) // 2
-    chosen = dict(
-        val=validation, train=rest, A=rest[:half], B=rest[half:])[subset]
-    return np.sort(chosen[:max_samples])
 
 
 @DATASETS.register_module()

@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import re
 from typing import Dict, List, Union
 
 import numpy as np
@@ -54,6 +55,42 @@ ASYMMETRIC_MAPS = {
     'cifar10': lambda: dict(CIFAR10_ASYMMETRIC),
     'cifar100': cifar100_asymmetric_map,
 }
+
+
+def check_class_map(mapping: dict, num_classes: int) -> Dict[int, int]:
+    """``mapping`` (an ``asymmetric_map``) with int keys and values.
+
+    Keys and values may be ints or strings of an int, as JSON configs and
+    ``--cfg-options`` give keys (``{'0': 6}``).
+
+    Args:
+        mapping (dict): Source class -> noisy class.
+        num_classes (int): Number of classes.
+
+    Returns:
+        dict[int, int]: The map, with int keys and values.
+    """
+
+    def as_class(item, name: str) -> int:
+        digits = isinstance(item, str) and re.fullmatch('[0-9]+', item)
+        if digits or isinstance(
+                item, (int, np.integer)) and not isinstance(item, bool):
+            if 0 <= int(item) < num_classes:
+                return int(item)
+        raise ValueError(
+            f'asymmetric_map {name}: expected a class index in '
+            f'[0, {num_classes}), as an int or a string of an int.')
+
+    normalised, keys = {}, {}
+    for key, value in dict(mapping).items():
+        source = as_class(key, f'key {key!r}')
+        if source in keys:
+            raise ValueError(
+                f'asymmetric_map keys {keys[source]!r} and {key!r} are both '
+                f'class {source}; expected each source class once.')
+        keys[source] = key
+        normalised[source] = as_class(value, f'value {value!r} of key {key!r}')
+    return normalised
 
 
 def corrupt_labels(labels: np.ndarray,
@@ -118,12 +155,21 @@ class NoisyLabelDataset(LabelDatasetWrapper):
         asymmetric_map (str | dict): ``'cifar10'`` (truck -> automobile,
             bird -> airplane, deer -> horse, cat <-> dog), ``'cifar100'``
             (next class within the superclass) or a dict of source class ->
-            noisy class. Defaults to ``'cifar10'``.
+            noisy class, whose keys and values are ints or strings of an int
+            (``{'0': 6}``, as JSON configs and ``--cfg-options`` give it),
+            all in [0, number of classes). Used, and checked, only if
+            ``noise_type`` is ``'asymmetric'``. Defaults to ``'cifar10'``.
         symmetric_draw (str): What a symmetrically corrupted label is drawn
             from: ``'other_classes'`` (every chosen sample changes class) or
             ``'all_classes'`` (Sel-CL's and Guo et al.'s noise, where
             ``noise_rate * (C - 1) / C`` of the labels change).
             Defaults to ``'other_classes'``.
+
+    Attributes:
+        changed_fraction (float): Share of the samples whose noisy label
+            differs from their clean one, to report the noise actually
+            applied (below ``noise_rate`` for ``'all_classes'`` draws and
+            for asymmetric noise).
     """
 
     def __init__(self,
@@ -151,10 +197,14 @@ class NoisyLabelDataset(LabelDatasetWrapper):
         super().__init__(dataset)
         self.clean_labels = np.asarray(self.dataset.get_gt_labels())
         num_classes = len(self.metainfo['classes'])
+        class_map = (
+            check_class_map(asymmetric_map, num_classes)
+            if noise_type == 'asymmetric' else {})
         self.noisy_labels = corrupt_labels(self.clean_labels, num_classes,
                                            noise_type, noise_rate, seed,
-                                           dict(asymmetric_map),
-                                           symmetric_draw)
+                                           class_map, symmetric_draw)
+        changed = self.noisy_labels != self.clean_labels
+        self.changed_fraction = float(changed.mean()) if len(changed) else 0.0
 
     def get_data_info(self, index: int) -> dict:
         """The wrapped sample's info with the noisy ``gt_label`` and its

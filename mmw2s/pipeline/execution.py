@@ -1,52 +1,24 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Running the pipeline's stages: each is an ordinary mmengine ``Runner``
-run, reused only when its settings' key matches, resumed when cut short."""
-import json
-import logging
+"""Running a study: its data identified, its backbone pre-trained (or a
+matching one found), then its graph of runs sent out by the dispatcher.
+Finished work is reused when its key matches, cut-short training resumes,
+and a new evaluation only re-tests saved checkpoints."""
 import os
 import os.path as osp
 import shutil
-import time
-from typing import Callable, Dict, List, Optional
+from typing import Dict, List, Optional
 
-import torch
 from mmengine.config import Config
-from mmengine.hooks import Hook
-from mmengine.runner import Runner
-from mmpretrain.registry import DATASETS
 
-from mmw2s.utils import load_checkpoint_safely
+from .data import DataSummary, iterations, split_cfg, summarize
+from .dispatch import Dispatcher, Failure, Job
+from .graph import Run, Study
+from .jobs import PROGRESS_FILE, read_json, run_pretraining, run_stage, saved
+from .plan import EvalSpec, file_sha256, plain, resolve_stage, settings_key
+from .stages import init_target, pretrain_cfg, training_cfg
 
-from .plan import (EvalSpec, data_fingerprint, file_sha256, part_size,
-                   pretrain_settings, resolve_stage, settings_key,
-                   stage_settings)
-from .report import load_scalars
-from .stages import (TEST_BATCH, eval_dataset_cfg, iterations, pretrain_cfg,
-                     stage_dir, training_cfg)
-
-RESULT_FILE = 'result.json'
-Advance = Callable[[int], None]
-
-
-class ProgressHook(Hook):
-    """Calls ``advance(1)`` after each training and test iteration."""
-
-    def __init__(self, advance: Advance) -> None:
-        self.advance = advance
-
-    def after_train_iter(self,
-                         runner,
-                         batch_idx,
-                         data_batch=None,
-                         outputs=None) -> None:
-        self.advance(1)
-
-    def after_test_iter(self,
-                        runner,
-                        batch_idx,
-                        data_batch=None,
-                        outputs=None) -> None:
-        self.advance(1)
+# results[setting][seed][stage]: the stage's training record and test result
+Results = Dict[str, Dict[int, Dict[str, dict]]]
 
 
 class PipelineEvents:
@@ -56,88 +28,33 @@ class PipelineEvents:
     """
 
     def stage_started(self, label: str, cost: int) -> None:
-        """A stage of ``cost`` iterations starts (or is reused)."""
+        """A job of ``cost`` iterations is sent."""
 
     def advance(self, iterations: int) -> None:
         """``iterations`` more iterations are done."""
 
-    def stage_finished(self, label: str, result: dict, seconds: float,
-                       reused: bool) -> None:
-        """A stage ended with ``result`` (``reused``: from an earlier
-        run with the same settings)."""
+    def stage_finished(self, label: str, result: Optional[dict],
+                       outcome: str) -> None:
+        """A run ended with ``result`` (None when it failed); ``outcome``
+        says whether it was trained, reused or re-tested."""
 
 
-def write_json(path: str, content: dict) -> None:
-    """Write atomically: a reader sees the whole file or none."""
-    temporary = f'{path}.tmp'
-    with open(temporary, 'w') as file:
-        json.dump(content, file, indent=2)
-    os.replace(temporary, path)
+class StudyFailed(RuntimeError):
+    """Some runs of a study failed; the others finished.
 
-
-def read_json(path: str) -> Optional[dict]:
-    """The JSON in ``path``, or None if there is no such file."""
-    if not osp.isfile(path):
-        return None
-    with open(path) as file:
-        return json.load(file)
-
-
-def _quiet_console(runner: Runner) -> None:
-    for handler in runner.logger.handlers:
-        if not isinstance(handler, logging.FileHandler):
-            handler.setLevel(logging.WARNING)
-
-
-def train_and_test(cfg: Config, advance: Advance) -> dict:
-    """Train (or resume) a stage, then test it once.
-
-    Returns:
-        dict: Every test metric by its name (e.g. ``accuracy/top1``),
-        ``accuracy`` (top-1, %) when the test measures it, and
-        ``train_images``, ``test_images`` and ``classes`` (the tested
-        classes), read from the datasets the runner built.
+    Args:
+        failures (dict[str, Failure]): The failed runs, by label.
     """
-    cfg.experiment_name = f'{cfg.experiment_name}_{time.time_ns()}'
-    runner = Runner.from_cfg(cfg)
-    _quiet_console(runner)
-    runner.register_hook(ProgressHook(advance), priority='LOWEST')
-    runner.train()
-    metrics = {name: float(value) for name, value in runner.test().items()}
-    test_set = runner.test_dataloader.dataset
-    result = dict(
-        metrics,
-        train_images=len(runner.train_dataloader.dataset),
-        test_images=len(test_set),
-        classes=list(test_set.metainfo['classes']))
-    if 'accuracy/top1' in metrics:
-        result['accuracy'] = metrics['accuracy/top1']
-    return result
 
-
-def last_checkpoint(work_dir: str) -> str:
-    """The checkpoint mmengine saved last in ``work_dir``."""
-    with open(osp.join(work_dir, 'last_checkpoint')) as file:
-        return file.read().strip()
-
-
-def export_backbone(checkpoint: str, out_file: str, record: dict) -> None:
-    """Save the ``backbone.`` weights of a training checkpoint to
-    ``out_file``, and ``record`` with the file's SHA-256 beside it (same
-    name, ``.json``)."""
-    state = load_checkpoint_safely(checkpoint, map_location='cpu')
-    backbone = {
-        key: value
-        for key, value in state['state_dict'].items()
-        if key.startswith('backbone.')
-    }
-    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
-    temporary = f'{out_file}.tmp'
-    torch.save(dict(state_dict=backbone), temporary)
-    os.replace(temporary, out_file)
-    write_json(
-        osp.splitext(out_file)[0] + '.json',
-        dict(record, sha256=file_sha256(out_file)))
+    def __init__(self, failures: Dict[str, Failure]) -> None:
+        self.failures = failures
+        lines = [
+            f'{label}: {failure.reason} (directory {failure.directory}' +
+            (f', log {failure.log})' if failure.log else ')')
+            for label, failure in failures.items()
+        ]
+        super().__init__(f'{len(failures)} run(s) failed:\n' +
+                         '\n'.join(lines))
 
 
 def matching_backbone(path: str, settings: dict) -> bool:
@@ -157,61 +74,33 @@ def matching_backbone(path: str, settings: dict) -> bool:
     return True
 
 
-def pretrain_loss_curve(work_dir: str) -> List[List[float]]:
-    """(iteration, loss) of a pre-training run, as logged."""
-    return [[step, value]
-            for step, value in load_scalars(work_dir).get('loss', [])]
-
-
 class Pipeline:
-    """Runs the settings of a pipeline config for some seeds.
+    """Runs the settings of a study config for some seeds.
 
     Args:
-        plan (Config): The pipeline config.
+        plan (Config): The study config.
         work_dir (str): Output directory.
         evaluation (EvalSpec): What every stage is tested on.
         events (PipelineEvents): Progress callbacks.
+        dispatcher (Dispatcher): Where jobs run.
     """
 
     def __init__(self, plan: Config, work_dir: str, evaluation: EvalSpec,
-                 events: PipelineEvents) -> None:
+                 events: PipelineEvents, dispatcher: Dispatcher) -> None:
         self.plan = plan
         self.work_dir = work_dir
         self.evaluation = evaluation
         self.events = events
-        self.fingerprint = data_fingerprint(plan)
-        self.pretrain_settings = pretrain_settings(plan, self.fingerprint)
-        self.pretrain_key = settings_key(self.pretrain_settings)
+        self.dispatcher = dispatcher
+        self.summaries: Dict[str, DataSummary] = {}
         self.pretrained: Optional[str] = None
+        self.study: Optional[Study] = None
 
-    def data_classes(self) -> List[str]:
-        """The class names of the data (its dataset's metainfo)."""
-        dataset = eval_dataset_cfg(self.plan, self.evaluation, 0)
-        return list(DATASETS.build(dataset).metainfo['classes'])
-
-    # Costs, for the progress bar
-    def eval_images(self) -> int:
-        """Images each stage is tested on."""
-        if self.evaluation.split == 'val':
-            return part_size(self.plan, 'val')
-        return part_size(self.plan, None, 'test', self.evaluation.samples)
-
-    def stage_cost(self, stage) -> int:
-        """Iterations of a training stage."""
-        recipe = self.plan.models[stage.model]
-        images = part_size(self.plan, stage.train, 'train',
-                           stage.get('samples'))
-        return iterations(images, recipe.batch_size, stage.epochs) + \
-            iterations(self.eval_images(), TEST_BATCH)
-
-    def pretrain_cost(self) -> int:
-        """Iterations of pre-training (0 when a matching checkpoint
-        exists)."""
-        if self.pretrain_needed() is None:
-            return 0
-        spec = self.plan.pretrain
-        return iterations(
-            part_size(self.plan, None), spec.batch_size, spec.epochs)
+    def summary(self, split: str) -> DataSummary:
+        """What the dataset of ``split`` reads (built once)."""
+        if split not in self.summaries:
+            self.summaries[split] = summarize(split_cfg(self.plan, split, []))
+        return self.summaries[split]
 
     def uses_pretraining(self, settings: List[str]) -> bool:
         """Whether a stage of ``settings`` starts from the pre-training."""
@@ -220,60 +109,69 @@ class Pipeline:
             for setting in settings
             for name in self.plan.settings[setting].stages)
 
-    def total_cost(self, settings: List[str], seeds: List[int]) -> int:
-        """Iterations of everything asked (reused stages included)."""
-        per_seed = sum(
-            self.stage_cost(resolve_stage(self.plan, setting, name))
-            for setting in settings
-            for name in self.plan.settings[setting].stages)
-        pretraining = self.pretrain_cost() if self.uses_pretraining(
-            settings) else 0
-        return pretraining + per_seed * len(seeds)
-
     # Pre-training
-    def pretrain_dir(self) -> str:
-        return osp.join(self.work_dir, f'pretrain-{self.pretrain_key[:10]}')
+    def pretrain_settings(self) -> dict:
+        """Everything the pre-trained backbone depends on: the recipe and
+        the unlabelled training images (not their labels, not their
+        path)."""
+        recipe = {
+            key: value
+            for key, value in self.plan.pretrain.items()
+            if key not in ('title', 'checkpoint', 'student', 'ignore')
+        }
+        dataset = split_cfg(self.plan, 'unlabelled', [])
+        dataset.pop('data_root', None)
+        dataset.pop('pipeline')
+        return plain(
+            dict(
+                recipe=recipe,
+                dataset=dataset,
+                images_sha256=self.summary('unlabelled').images_sha256))
 
-    def pretrain_needed(self) -> Optional[str]:
-        """The directory to pre-train in, or None if a backbone with these
-        settings exists (committed, or from an earlier run)."""
+    def pretrain_dir(self) -> str:
+        key = settings_key(self.pretrain_settings())
+        return osp.join(self.work_dir, f'pretrain-{key[:10]}')
+
+    def find_backbone(self) -> Optional[str]:
+        """A backbone pre-trained with these settings (committed, or from an
+        earlier run), or None."""
+        settings = self.pretrain_settings()
         for path in (self.plan.pretrain.checkpoint,
                      osp.join(self.pretrain_dir(), 'backbone.pth')):
-            if matching_backbone(path, self.pretrain_settings):
-                self.pretrained = path
-                return None
-        return self.pretrain_dir()
+            if matching_backbone(path, settings):
+                return path
+        return None
 
     def pretrain(self, command: str) -> str:
         """The pre-trained backbone: a matching one, or trained now on the
-        training images (never their labels)."""
-        work_dir = self.pretrain_needed()
+        unlabelled training images."""
         label = f'pretrain ({self.plan.pretrain.title})'
-        cost = self.pretrain_cost()
-        self.events.stage_started(label, cost)
-        if work_dir is None:
+        self.pretrained = self.find_backbone()
+        if self.pretrained is not None:
             self.events.stage_finished(label, dict(checkpoint=self.pretrained),
-                                       0.0, True)
+                                       'reused')
             return self.pretrained
-        start = time.time()
-        cfg = pretrain_cfg(self.plan, work_dir)
-        cfg.experiment_name = f'pretrain_{time.time_ns()}'
-        runner = Runner.from_cfg(cfg)
-        _quiet_console(runner)
-        runner.register_hook(
-            ProgressHook(self.events.advance), priority='LOWEST')
-        runner.train()
-        self.pretrained = osp.join(work_dir, 'backbone.pth')
-        export_backbone(
-            last_checkpoint(work_dir), self.pretrained,
-            dict(
-                settings=self.pretrain_settings,
-                command=command,
-                seed=self.plan.pretrain.seed,
-                torch=torch.__version__,
-                loss_curve=pretrain_loss_curve(work_dir)))
-        self.events.stage_finished(label, dict(checkpoint=self.pretrained),
-                                   time.time() - start, False)
+        directory = self.pretrain_dir()
+        spec = self.plan.pretrain
+        cost = iterations(
+            self.summary('unlabelled').size, spec.batch_size, spec.epochs)
+        job = Job(
+            key='pretrain',
+            directory=directory,
+            function=run_pretraining,
+            spec=lambda _: dict(
+                directory=directory,
+                train_cfg=pretrain_cfg(self.plan, directory).to_dict(),
+                record=dict(
+                    settings=self.pretrain_settings(),
+                    command=command,
+                    seed=spec.seed),
+                threads=self.dispatcher.threads),
+            needs=[])
+        failures = self._dispatch([job], {'pretrain': (label, cost)})
+        if failures:
+            raise StudyFailed({label: failures['pretrain']})
+        self.pretrained = osp.join(directory, 'backbone.pth')
         return self.pretrained
 
     def export_pretrained(self) -> None:
@@ -290,74 +188,220 @@ class Pipeline:
             shutil.copyfile(source, f'{destination}.tmp')
             os.replace(f'{destination}.tmp', destination)
 
-    # Training stages
-    def run_setting(self, setting: str, seed: int) -> Dict[str, dict]:
-        """Run (or reuse) every stage of ``setting`` for ``seed``.
+    # The runs
+    def plan_study(self, settings: List[str], seeds: List[int]) -> Study:
+        """The graph of runs of ``settings`` for ``seeds``."""
+        test = None if self.evaluation.split == 'val' else self.summary('test')
+        self.study = Study(self.plan, settings, seeds, self.evaluation,
+                           self.summary('train'), test, self.pretrained)
+        return self.study
 
-        Returns:
-            dict: The result of each stage, by name.
-        """
-        results: Dict[str, dict] = {}
-        for name in self.plan.settings[setting].stages:
-            stage = resolve_stage(self.plan, setting, name)
-            results[name] = self._run_stage(setting, stage, seed, results)
-        return results
+    def describe(self, settings: List[str], seeds: List[int]) -> List[str]:
+        """What the study needs, without running it: each run, its size
+        and schedule, whether it is saved, and what the data changed."""
+        study = self.plan_study(settings, seeds)
+        lines = [] if self.pretrained or not self.uses_pretraining(
+            settings) else [
+                'pre-training to do first: the runs that start from it are '
+                'listed as to train'
+            ]
+        stages = sum(
+            len(entries) for by_seed in study.entries.values()
+            for entries in by_seed.values())
+        lines.append(f'{len(study.runs)} run(s) for {stages} stage(s); '
+                     f'{study.train.size:,} training images, '
+                     f'{study.val.count:,} held out for validation, tested '
+                     f'on {study.test_images():,} images')
+        for run in study.runs.values():
+            done = saved(
+                osp.join(self.work_dir, run.directory), run.key,
+                list(run.tests))
+            state = 'to train' if done is None else ('saved' if len(
+                done['tests']) == len(run.tests) else 'trained, to test')
+            lines.append(f'{run.directory}: {", ".join(run.used_by)}; '
+                         f'{run.stage.epochs} epochs, {run.cost} iterations; '
+                         f'{state}')
+            lines += [f'  {note}' for note in run.notes]
+        return lines
 
-    def _run_stage(self, setting: str, stage, seed: int,
-                   done: Dict[str, dict]) -> dict:
-        dependencies = {}
-        if stage.get('init') == 'pretrain':
-            dependencies['pretrain'] = self.pretrain_key
-        teacher = None
-        if stage.get('teacher'):
-            teacher = resolve_stage(self.plan, setting, stage.teacher)
-            dependencies['teacher'] = done[stage.teacher]['key']
-        key = settings_key(
-            stage_settings(self.plan, stage, seed, self.evaluation,
-                           self.fingerprint, dependencies))
-        work_dir = stage_dir(self.work_dir, seed, setting, stage.name, key)
-        label = f'seed {seed} {setting}/{stage.name}'
-        cost = self.stage_cost(stage)
-        self.events.stage_started(label, cost)
-        result = read_json(osp.join(work_dir, RESULT_FILE))
-        if result is not None and result.get('key') == key:
-            self.events.advance(cost)
-            self.events.stage_finished(label, result, 0.0, True)
-            return result
-        os.makedirs(work_dir, exist_ok=True)
-        start = time.time()
+    def init_spec(self, run: Run) -> Optional[dict]:
+        """What the run starts from, for its job to check before training
+        (see :func:`mmw2s.pipeline.jobs.check_init`)."""
+        init = run.stage.get('init')
+        if init == 'pretrain':
+            return dict(
+                target='backbone',
+                checkpoint=osp.abspath(self.pretrained),
+                prefix='backbone.',
+                ignore=tuple(self.plan.pretrain.get('ignore', ())))
+        if init:
+            return dict(
+                target=init_target(init),
+                checkpoint=osp.abspath(init['checkpoint']),
+                prefix=init.get('prefix'),
+                ignore=tuple(init.get('ignore', ())))
+        return None
+
+    def _spec(self, run: Run, teacher_result: Optional[dict]) -> dict:
+        directory = osp.abspath(osp.join(self.work_dir, run.directory))
+        teacher_ckpt = None
+        if run.teacher is not None:
+            teacher_dir = osp.join(self.work_dir,
+                                   self.study.runs[run.teacher].directory)
+            teacher_ckpt = osp.abspath(
+                osp.join(teacher_dir, teacher_result['train']['checkpoint']))
         cfg = training_cfg(
             self.plan,
-            stage,
-            seed,
-            work_dir,
-            self.evaluation,
-            pretrained=self.pretrained,
-            teacher_ckpt=done[stage.teacher]['checkpoint']
-            if teacher else None,
-            teacher_stage=teacher)
-        done_before = [0]
+            run.stage,
+            run.seed,
+            directory,
+            run.val_samples,
+            pretrained=osp.abspath(self.pretrained)
+            if self.pretrained else None,
+            teacher_ckpt=teacher_ckpt,
+            teacher_stage=run.teacher_stage)
+        return dict(
+            directory=directory,
+            key=run.key,
+            train_cfg=cfg.to_dict(),
+            tests=run.tests,
+            init=self.init_spec(run),
+            threads=self.dispatcher.threads)
 
-        def advance(count: int) -> None:
-            done_before[0] += count
-            self.events.advance(count)
+    def run(self, settings: List[str], seeds: List[int]) -> Results:
+        """Run (or reuse) every stage of ``settings`` for ``seeds``.
 
-        result = train_and_test(cfg, advance)
-        result.update(
-            key=key,
-            checkpoint=last_checkpoint(work_dir),
-            requested_samples=stage.get('samples'),
-            evaluation=self.evaluation._asdict(),
-            minutes=(time.time() - start) / 60)
-        write_json(osp.join(work_dir, RESULT_FILE), result)
-        self.events.advance(max(0, cost - done_before[0]))
-        self.events.stage_finished(label, result, time.time() - start, False)
-        return result
+        Returns:
+            dict: ``results[setting][seed][stage]``: the run's training
+            record and its test's result, with ``outcome`` (``'trained'``,
+            ``'reused'`` or ``'re-tested'``) and ``directory``.
 
-    def stage_dirs(self, setting: str, seed: int,
-                   results: Dict[str, dict]) -> Dict[str, str]:
-        """The directory of each stage of a finished setting."""
-        return {
-            name: stage_dir(self.work_dir, seed, setting, name, result['key'])
-            for name, result in results.items()
-        }
+        Raises:
+            StudyFailed: Some runs failed (the others finished).
+        """
+        study = self.plan_study(settings, seeds)
+        outcomes: Dict[str, dict] = {}
+        jobs, labels = [], {}
+        for run in study.runs.values():
+            directory = osp.join(self.work_dir, run.directory)
+            done = saved(directory, run.key, list(run.tests))
+            if done is not None and len(done['tests']) == len(run.tests):
+                outcomes[run.key] = dict(done, trained=False, tested=[])
+                self.events.stage_finished(run.label, done, 'reused')
+                continue
+            teacher = [run.teacher] if run.teacher in study.runs and \
+                run.teacher not in outcomes else []
+            cost = len(run.tests) * study.test_cost()
+            if done is None:
+                cost += run.cost
+            labels[run.key] = (run.label, cost)
+            jobs.append(
+                Job(key=run.key,
+                    directory=directory,
+                    function=run_stage,
+                    spec=self._spec_builder(run, outcomes),
+                    needs=teacher))
+        failures = self._dispatch(jobs, labels, outcomes)
+        if failures:
+            raise StudyFailed({
+                study.runs[key].label: failure
+                for key, failure in failures.items()
+            })
+        return self._results(outcomes)
+
+    def _spec_builder(self, run: Run, outcomes: Dict[str, dict]):
+
+        def build(needed: Dict[str, dict]) -> dict:
+            teacher = needed.get(run.teacher) or outcomes.get(run.teacher)
+            return self._spec(run, teacher)
+
+        return build
+
+    def _dispatch(
+            self,
+            jobs: List[Job],
+            labels: Dict[str, tuple],
+            outcomes: Optional[Dict[str, dict]] = None) -> Dict[str, Failure]:
+        """Send ``jobs``; report their progress from their progress files;
+        keep their results in ``outcomes``."""
+        progress: Dict[str, int] = {}
+
+        def started(job: Job) -> None:
+            progress[job.key] = 0
+            self.events.stage_started(*labels[job.key])
+
+        def poll() -> None:
+            for key in progress:
+                path = osp.join(self._directory_of(key, jobs), PROGRESS_FILE)
+                done = _read_count(path)
+                if done > progress[key]:
+                    self.events.advance(done - progress[key])
+                    progress[key] = done
+
+        def finished(job: Job, result: Optional[dict]) -> None:
+            label, cost = labels[job.key]
+            if job.key in progress:
+                self.events.advance(max(0, cost - progress.pop(job.key)))
+            if result is not None and outcomes is not None:
+                outcomes[job.key] = result
+            outcome = 'failed' if result is None else (
+                'trained' if result.get('trained', True) else 're-tested')
+            self.events.stage_finished(label, result, outcome)
+
+        for job in jobs:
+            progress_file = osp.join(job.directory, PROGRESS_FILE)
+            if osp.exists(progress_file):
+                os.remove(progress_file)
+        return self.dispatcher.run(jobs, started, finished, poll)
+
+    @staticmethod
+    def _directory_of(key: str, jobs: List[Job]) -> str:
+        return next(job.directory for job in jobs if job.key == key)
+
+    def _results(self, outcomes: Dict[str, dict]) -> Results:
+        results: Results = {}
+        for setting, by_seed in self.study.entries.items():
+            results[setting] = {}
+            for seed, entries in by_seed.items():
+                results[setting][seed] = {}
+                for name, entry in entries.items():
+                    outcome = outcomes[entry.run]
+                    run = self.study.runs[entry.run]
+                    train = outcome['train']
+                    test = outcome['tests'][entry.test]
+                    results[setting][seed][name] = dict(
+                        {
+                            k: v
+                            for k, v in test.items()
+                            if k not in ('key', 'log', 'minutes')
+                        },
+                        train_images=train['train_images'],
+                        epochs=train['epochs'],
+                        iterations=train['iterations'],
+                        threads=train['threads'],
+                        labels_changed=train.get('labels_changed'),
+                        key=run.key,
+                        test_key=entry.test,
+                        checkpoint=osp.join(run.directory,
+                                            train['checkpoint']),
+                        directory=run.directory,
+                        log=osp.join(run.directory, train['log']),
+                        train_minutes=train['minutes'],
+                        test_minutes=test['minutes'],
+                        outcome=_outcome(outcome, entry.test),
+                        notes=run.notes)
+        return results
+
+
+def _outcome(outcome: dict, test: str) -> str:
+    if outcome['trained']:
+        return 'trained'
+    return 're-tested' if test in outcome['tested'] else 'reused'
+
+
+def _read_count(path: str) -> int:
+    try:
+        with open(path) as file:
+            return int(file.read() or 0)
+    except (FileNotFoundError, ValueError):
+        return 0

@@ -17,9 +17,9 @@ import torch
 
 from mmw2s.evaluation import performance_gap_recovered
 
-from .plan import part_size, resolve_stage
+from .plan import resolve_stage
 
-# results[setting][seed][stage] = the stage's result.json
+# results[setting][seed][stage]: its run's training record and test result
 Results = Dict[str, Dict[int, Dict[str, dict]]]
 CURVE_KEYS = (('distill.w2s_beta', 'beta (AdaptConf)'),
               ('distill.w2s_alpha', 'a = warmup_factor * alpha'),
@@ -166,8 +166,9 @@ def _per_seed(by_seed: Dict[int, Dict[str, dict]], stage: str,
     """The stage's ``metric`` on each seed, with its 95% interval where the
     metric has one (``<metric>_ci95``)."""
     return ', '.join(
-        f'{result[metric]:.2f}' + (f' ± {result[f"{metric}_ci95"]:.2f}'
-                                   if f'{metric}_ci95' in result else '')
+        f'{result[metric]:.2f}' +
+        (f' ± {result[f"{metric}_ci95"]:.2f}' if f'{metric}_ci95' in
+         result else '')
         for result in (by_seed[seed][stage] for seed in sorted(by_seed)))
 
 
@@ -232,12 +233,20 @@ def evaluation_note(spec, results: Dict[int, Dict[str, dict]],
     return [' '.join(lines), ''] if lines else []
 
 
+def _size_text(asked, count: int) -> str:
+    if isinstance(asked, float):
+        return f'{count:,} ({asked:.4g} of the training split)'
+    return f'{count:,}'
+
+
 def _data_lines(pipeline, results: Results) -> List[str]:
-    """What was read: the data set, its classes and sizes."""
+    """What was read: the data set, its classes and sizes, each from the
+    data."""
     plan = pipeline.plan
-    classes = pipeline.data_classes()
+    study = pipeline.study
+    classes = study.train.classes
     evaluation = pipeline.evaluation
-    tested = pipeline.eval_images()
+    tested = study.test_images()
     if evaluation.split == 'val':
         where = (f'the validation part held out from the training images '
                  f'({tested:,} images; hyper-parameter selection run, not a '
@@ -246,26 +255,37 @@ def _data_lines(pipeline, results: Results) -> List[str]:
         where = (f'a seeded random subset of {tested:,} images of the test '
                  f'split (--test-samples {evaluation.samples}), not the '
                  'whole test split')
+        if evaluation.samples > study.test.size:
+            where = (f'the whole test split ({tested:,} images; '
+                     f'--test-samples asked for {evaluation.samples:,})')
     else:
         where = f'the whole test split ({tested:,} images)'
+    held_out = (f'- {_size_text(study.val.asked, study.val.count)} of the '
+                f'{study.train.size:,} training images are held out as the '
+                'validation part (data.val_size), seeded by the run\'s seed: '
+                'no run learns from their labels')
+    if pipeline.pretrained is not None:
+        held_out += (', but the self-supervised pre-training saw them '
+                     'without labels, with every other training image')
     lines = [
-        f'- data: `{plan.data.type}` read from `{plan.data.data_root}`; '
-        f'{len(classes)} classes: {", ".join(classes)}',
+        f'- data: `{plan.data.type}` read from '
+        f'`{plan.data.get("data_root", "")}`; {study.train.size:,} training '
+        f'images; {len(classes)} classes: {", ".join(classes)}',
         f'- each run is tested once, at its end, on {where} (a setting that '
         'tests on some classes only says so); chance is '
-        f'{100 / len(classes):.1f}%',
-        f'- {plan.data.get("val_samples", 0):,} training images are held out '
-        'as the validation part (never trained on)'
+        f'{100 / len(classes):.1f}%', held_out
     ]
     for setting in results:
-        for name in plan.settings[setting].stages:
-            stage = resolve_stage(plan, setting, name)
-            requested = stage.get('samples')
-            available = part_size(plan, stage.train)
-            if requested and requested > available:
-                lines.append(
-                    f'- {setting}/{name} asked for {requested:,} training '
-                    f'images; the data has {available:,}, so it used those')
+        for name, result in results[setting][min(results[setting])].items():
+            lines += [f'- {setting}/{name} {note}' for note in result['notes']]
+            if result.get('labels_changed') is not None:
+                changed = [
+                    f'{by_seed[name]["labels_changed"]:.1%}'
+                    for by_seed in results[setting].values()
+                ]
+                lines.append(f'- {setting}/{name}: the label noise changed '
+                             f'{", ".join(changed)} of its training labels '
+                             '(per seed, as measured)')
     return lines
 
 
@@ -281,11 +301,78 @@ def _pretrain_lines(pipeline) -> List[str]:
         f'unlabelled training images, {recipe.epochs} '
         f'epoch{"s" if recipe.epochs != 1 else ""}, seed '
         f'{recipe.seed}: `{pipeline.pretrained}` (SHA-256 '
-        f'{record["sha256"][:16]}…, made by `{record["command"]}`)'
+        f'{record["sha256"][:16]}…, made by `{record["command"]}`); every '
+        'run that starts from it is keyed by that SHA-256'
     ]
 
 
-def _environment_line() -> str:
+def compute_minutes(results: Results) -> float:
+    """Minutes the runs of ``results`` took when they ran: each run's
+    training once, and each of its tests once, however many stages share
+    them."""
+    trained, tested = {}, {}
+    for by_seed in results.values():
+        for stages in by_seed.values():
+            for result in stages.values():
+                trained[result['key']] = result['train_minutes']
+                tested[result['test_key']] = result['test_minutes']
+    return sum(trained.values()) + sum(tested.values())
+
+
+def inverted_pairs(plan, results: Results) -> List[str]:
+    """A warning for each setting whose strong model alone does not beat
+    its weak model (``pair`` of the setting: ``weak`` and ``strong``
+    stages) on some seed."""
+    lines = []
+    for setting, by_seed in results.items():
+        pair = plan.settings[setting].get('pair')
+        if not pair:
+            continue
+        metric = next(iter(setting_metrics(plan.settings[setting])))
+        weak = accuracies(by_seed, pair['weak'], metric)
+        strong = accuracies(by_seed, pair['strong'], metric)
+        seeds = [
+            seed for seed, w, s in zip(sorted(by_seed), weak, strong) if s <= w
+        ]
+        if seeds:
+            lines.append(
+                f'- **{setting}: the pair is inverted.** The "strong" model '
+                f'alone ({pair["strong"]}: {mean_std(strong)}) does not beat '
+                f'the "weak" one ({pair["weak"]}: {mean_std(weak)}) on '
+                f'seed(s) {seeds}. Its students learn from a teacher that '
+                'is at least as good as they are alone: any gain is ordinary '
+                'distillation, not weak-to-strong generalisation, and "the '
+                'student beats its weak teacher" is not a test of it. Train '
+                'the strong model longer (min_iters, epochs) or pick a '
+                'weaker teacher.' +
+                (' They score the same on every seed: this evaluation '
+                 'cannot tell them apart (too easy, or too few images).'
+                 if weak == strong else ''))
+    if lines:
+        lines = ['## Inverted pairs', ''] + lines + ['']
+    return lines
+
+
+def runs_table(results: Results) -> List[str]:
+    """Each stage's run: whether it was trained now, reused or re-tested,
+    its directory and its training log."""
+    rows = []
+    for setting, by_seed in results.items():
+        for seed in sorted(by_seed):
+            for name, result in by_seed[seed].items():
+                rows.append([
+                    f'{setting}/{name}',
+                    str(seed), result['outcome'], f'`{result["directory"]}`',
+                    f'`{result["log"]}`'
+                ])
+    return [
+        markdown_table(['stage', 'seed', 'this time', 'directory', 'log'],
+                       rows,
+                       text_columns=5), ''
+    ]
+
+
+def _environment_line(results: Results) -> str:
     cpu = platform.processor() or 'unknown CPU'
     if osp.isfile('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as file:
@@ -296,14 +383,22 @@ def _environment_line() -> str:
         cpu = names[0] if names else cpu
     device = (f'GPU {torch.cuda.get_device_name(0)}'
               if torch.cuda.is_available() else 'no GPU')
+    threads = sorted({
+        result['threads']
+        for by_seed in results.values()
+        for stages in by_seed.values()
+        for result in stages.values()
+    })
     return (f'- hardware: {cpu}, {os.cpu_count()} cores, {device}; '
-            f'torch {torch.__version__}')
+            f'torch {torch.__version__}, {"/".join(map(str, threads))} '
+            'CPU thread(s) per run')
 
 
 def write_report(pipeline, results: Results, seeds: Sequence[int],
                  elapsed: float, command: str) -> str:
-    """Write ``report.md``, ``accuracy.png`` and ``curves.png`` into the
-    pipeline's work dir.
+    """Write ``report.md``, ``accuracy.png``, ``curves.png`` and
+    ``results.json`` (``results`` as they are) into the pipeline's work
+    dir.
 
     Args:
         pipeline (Pipeline): The pipeline that produced ``results``.
@@ -327,8 +422,7 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
         '# Weak-to-strong report', '', f'Command: `{command}`', '',
         f'Seeds: {list(seeds)}. Accuracy (%) on the evaluation split (see '
         '"What was run"): top-1, or few-shot accuracy where a setting says '
-        'so; mean ± sample std over the seeds.', '',
-        '## Claims', '',
+        'so; mean ± sample std over the seeds.', '', '## Claims', '',
         'A claim is decided on the metric it names, else on the first '
         'metric of its setting (top-1 accuracy, or few-shot accuracy; see '
         'the tables).', '',
@@ -342,6 +436,7 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
                        claims,
                        text_columns=2), ''
     ]
+    lines[4:4] = inverted_pairs(plan, results)
     for setting in results:
         spec = plan.settings[setting]
         lines += [f'## {spec.title}', '']
@@ -351,33 +446,36 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
             lines += [spec.note, '']
         first = resolve_stage(plan, setting, next(iter(spec.stages)))
         lines += evaluation_note(spec, results[setting],
-                                 pipeline.data_classes(),
+                                 pipeline.study.train.classes,
                                  first.get('test', {}).get('evaluator', {}))
         lines += setting_table(spec, results[setting]) + ['']
     lines += ['## What was run', '']
     lines += _data_lines(pipeline, results)
     lines += _pretrain_lines(pipeline)
-    compute = sum(
-        result.get('minutes', 0.0) for by_seed in results.values()
-        for stages in by_seed.values() for result in stages.values())
     lines += [
-        _environment_line(),
-        f'- wall time: {elapsed / 60:.1f} min (stages run in this '
-        'invocation; reused stages cost nothing); the stages of this report '
-        f'took {compute:.1f} min when they ran (sum of their own run times)',
-        '',
-        '![accuracy](accuracy.png)', '', '![curves](curves.png)', ''
+        _environment_line(results),
+        f'- wall time: {elapsed / 60:.1f} min (runs trained or tested in '
+        'this invocation; reused runs cost nothing); the runs of this report '
+        f'took {compute_minutes(results):.1f} min when they ran (sum of '
+        'their own training and test times, each shared run once)', '',
+        '![accuracy](accuracy.png)', '', '![curves](curves.png)', '',
+        '## Runs', ''
     ]
+    lines += runs_table(results)
     plot_accuracy(plan, results, osp.join(pipeline.work_dir, 'accuracy.png'))
     plot_curves(
         {
-            f'{setting}/{stage}': load_scalars(path)
+            f'{setting}/{stage}':
+            load_scalars(osp.join(pipeline.work_dir, result['directory']))
             for setting in results
-            for stage, path in pipeline.stage_dirs(
-                setting, min(results[setting]), results[setting][min(
-                    results[setting])]).items()
-            if plan.settings[setting].stages[stage].get('teacher')
+            for stage, result in results[setting][min(results[setting])].items(
+            ) if plan.settings[setting].stages[stage].get('teacher')
         }, osp.join(pipeline.work_dir, 'curves.png'))
+    with open(osp.join(pipeline.work_dir, 'results.json.tmp'), 'w') as file:
+        json.dump(results, file, indent=1)
+    os.replace(
+        osp.join(pipeline.work_dir, 'results.json.tmp'),
+        osp.join(pipeline.work_dir, 'results.json'))
     path = osp.join(pipeline.work_dir, 'report.md')
     with open(f'{path}.tmp', 'w') as file:
         file.write('\n'.join(lines))
@@ -385,15 +483,15 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
     return path
 
 
-def chance_level(plan, setting: str,
-                 by_seed: Dict[int, Dict[str, dict]]) -> float:
+def chance_level(plan, setting: str, by_seed: Dict[int, Dict[str,
+                                                             dict]]) -> float:
     """Accuracy of guessing (%): one in ``num_ways`` for an episodic
     evaluator, else one in the number of tested classes."""
     first = next(iter(plan.settings[setting].stages))
-    evaluator = resolve_stage(plan, setting, first).get('test', {}).get(
-        'evaluator', {})
-    ways = evaluator.get('num_ways') or len(by_seed[min(by_seed)][first]
-                                            ['classes'])
+    evaluator = resolve_stage(plan, setting,
+                              first).get('test', {}).get('evaluator', {})
+    ways = evaluator.get('num_ways') or len(
+        by_seed[min(by_seed)][first]['classes'])
     return 100 / ways
 
 

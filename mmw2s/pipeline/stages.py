@@ -3,67 +3,48 @@
 such as ``configs/pipeline/w2s_fashion-mnist.py``.
 
 A *training stage* trains one model of ``plan.models`` on a part of the
-training images and is tested once, at its end. Its fields:
+training images; its checkpoint is then tested apart. Its fields:
 
 - ``model`` (str): a key of ``plan.models``;
 - ``train`` (str): ``'train'`` (all training images but the validation
-  part), ``'A'`` or ``'B'`` (its halves); ``samples`` (int, optional) keeps
-  at most that many of them; ``epochs`` (int);
-- ``init`` (str, optional): ``'pretrain'`` starts the backbone from the
-  self-supervised pre-training;
+  part), ``'A'`` or ``'B'`` (its halves); ``samples`` (a count, or a
+  fraction of the part; optional) keeps at most that many of them;
+  ``epochs`` (int), raised where needed to reach ``min_iters`` iterations
+  (the stage's, else the study's), so that small data still gets a fair
+  number of steps;
+- ``init`` (optional): ``'pretrain'`` starts the backbone from the study's
+  self-supervised pre-training; ``dict(checkpoint=FILE, prefix='backbone.')``
+  starts the backbone from the keys under ``prefix`` of a checkpoint file
+  (an MAE or DINO checkpoint), ``dict(checkpoint=FILE, ignore=('head.',))``
+  the whole classifier (a fine-tuned one; the ignored modules may differ).
+  Weights that do not load (keys missing, unexpected, or of another shape,
+  outside ``ignore``) stop the run;
 - ``noise`` (dict, optional): arguments of ``NoisyLabelDataset``;
 - ``teacher`` (str, optional): the stage whose model supervises this one,
   with ``loss`` (a distillation loss) and ``warmup`` (``WarmupFactorHook``);
   ``ground_truth`` (bool) adds the labels' cross-entropy (default True);
 - ``classes`` (list[int], optional): train on these classes only, their
   labels renumbered in this order (``ClassSubsetDataset``); the model's
-  ``num_classes`` follows;
+  ``num_classes`` follows, and its ``test.classes`` must be the same unless
+  its test uses features;
 - ``test`` (dict, optional): how the stage is tested instead of top-1
   accuracy on every class: ``classes`` (list[int]) keeps these classes of
   the evaluation split, ``evaluator`` (dict) replaces ``Accuracy``, and
   ``features=True`` makes the model put its pooled features in its
   predictions (``FewShotClassifier``), as ``FewShotAccuracy`` needs.
+
+A setting's ``defaults`` fill the fields a stage does not set; a field a
+stage sets replaces the default whole (a stage's ``loss`` is never merged
+with the default one).
 """
 import copy
-import math
-import os.path as osp
 from typing import Optional
 
 from mmengine.config import Config, ConfigDict
 
-from .plan import EvalSpec
+from .data import part_cfg, split_cfg
 
 TEST_BATCH = 256
-
-
-def dataset_cfg(plan: Config,
-                part: Optional[str],
-                split: str,
-                seed: int,
-                pipeline: list,
-                samples: Optional[int] = None,
-                labelled: bool = True) -> dict:
-    """An IDX dataset config of ``part`` of ``split`` (see ``IDXDataset``)."""
-    data = plan.data
-    return dict(
-        type=data.type,
-        data_root=data.data_root,
-        split=split,
-        subset=part,
-        subset_seed=seed,
-        val_samples=data.get('val_samples', 0) if part else 0,
-        max_samples=samples,
-        labelled=labelled,
-        pipeline=copy.deepcopy(pipeline))
-
-
-def eval_dataset_cfg(plan: Config, evaluation: EvalSpec, seed: int) -> dict:
-    """The dataset a stage is tested on: the validation part of the
-    training images, or the test split (a seeded draw of ``samples``)."""
-    if evaluation.split == 'val':
-        return dataset_cfg(plan, 'val', 'train', seed, plan.test_pipeline)
-    return dataset_cfg(plan, None, 'test', seed, plan.test_pipeline,
-                       evaluation.samples)
 
 
 def _runtime(work_dir: str,
@@ -125,21 +106,28 @@ def _runtime(work_dir: str,
         load_from=None)
 
 
-def _with_num_classes(model: dict, num_classes: int) -> dict:
+def _with_num_classes(model: dict, count: int) -> dict:
     """``model`` with the ``num_classes`` of its backbone and head (those
-    that have one) set to ``num_classes``."""
+    that have one) set to ``count``."""
     for part in ('backbone', 'head'):
         if 'num_classes' in model.get(part, {}):
-            model[part]['num_classes'] = num_classes
+            model[part]['num_classes'] = count
     return model
 
 
+def num_classes(stage: ConfigDict) -> int:
+    """Outputs of a stage's classifier: its classes, else the data's
+    (``stage.data_classes``, set by :class:`mmw2s.pipeline.graph.Study`)."""
+    return len(stage.classes) if stage.get('classes') else \
+        stage.data_classes
+
+
 def classifier_cfg(plan: Config, stage: ConfigDict) -> dict:
-    """The classifier a stage trains: its model's, for the stage's
-    classes, a ``FewShotClassifier`` when its test needs features."""
-    model = copy.deepcopy(plan.models[stage.model].model)
-    if stage.get('classes'):
-        _with_num_classes(model, len(stage.classes))
+    """The classifier a stage trains: its model's, with one output per
+    class it learns, a ``FewShotClassifier`` when its test needs
+    features."""
+    model = _with_num_classes(
+        copy.deepcopy(plan.models[stage.model].model), num_classes(stage))
     if stage.get('test', {}).get('features'):
         model['type'] = 'FewShotClassifier'
     return model
@@ -147,10 +135,8 @@ def classifier_cfg(plan: Config, stage: ConfigDict) -> dict:
 
 def _preprocessor(plan: Config, stage: ConfigDict) -> dict:
     """The data preprocessor, with the stage's number of classes."""
-    preprocessor = copy.deepcopy(plan.data_preprocessor)
-    if stage.get('classes'):
-        preprocessor['num_classes'] = len(stage.classes)
-    return preprocessor
+    return dict(
+        copy.deepcopy(plan.data_preprocessor), num_classes=num_classes(stage))
 
 
 def _loader(batch_size: int, dataset: dict, shuffle: bool) -> dict:
@@ -162,8 +148,8 @@ def _loader(batch_size: int, dataset: dict, shuffle: bool) -> dict:
 
 
 def pretrain_cfg(plan: Config, work_dir: str) -> Config:
-    """MAE (or any mmpretrain self-supervised algorithm) on every training
-    image, with the labels file never opened."""
+    """MAE (or any mmpretrain self-supervised algorithm) on the unlabelled
+    training images (``data.unlabelled``)."""
     spec = plan.pretrain
     cfg = _runtime(work_dir, 'pretrain', spec.seed, spec.epochs,
                    spec.get('warmup_epochs', 0))
@@ -171,8 +157,7 @@ def pretrain_cfg(plan: Config, work_dir: str) -> Config:
     model['data_preprocessor'] = copy.deepcopy(spec.data_preprocessor)
     loader = _loader(
         spec.batch_size,
-        dataset_cfg(
-            plan, None, 'train', spec.seed, spec.pipeline, labelled=False),
+        split_cfg(plan, 'unlabelled', spec.pipeline),
         shuffle=True)
     # the self-supervised data preprocessor takes stacked tensors
     loader['collate_fn'] = dict(type='default_collate')
@@ -183,23 +168,51 @@ def pretrain_cfg(plan: Config, work_dir: str) -> Config:
     return Config(cfg)
 
 
+def init_target(init: dict) -> str:
+    """Which module an ``init=dict(checkpoint=...)`` loads: the backbone
+    when it names a ``prefix`` (the backbone's keys in a checkpoint of a
+    whole model, e.g. ``'backbone.'``), else the whole classifier."""
+    return 'backbone' if init.get('prefix') else 'classifier'
+
+
+def _with_init(student: dict, stage: ConfigDict,
+               pretrained: Optional[str]) -> dict:
+    """The student with its weights' origin: the study's pre-training, or
+    a checkpoint file (loaded by mmengine's ``Pretrained``; the run checks
+    the keys before it trains, see ``mmw2s.pipeline.jobs``)."""
+    init = stage.get('init')
+    if init == 'pretrain':
+        student['backbone']['init_cfg'] = dict(
+            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+    elif init:
+        loaded = dict(type='Pretrained', checkpoint=init['checkpoint'])
+        if init_target(init) == 'backbone':
+            student['backbone']['init_cfg'] = dict(
+                loaded, prefix=init['prefix'])
+        else:
+            student['init_cfg'] = loaded
+    return student
+
+
 def training_cfg(plan: Config,
                  stage: ConfigDict,
                  seed: int,
                  work_dir: str,
-                 evaluation: EvalSpec,
+                 val_samples: int,
                  pretrained: Optional[str] = None,
                  teacher_ckpt: Optional[str] = None,
                  teacher_stage: Optional[ConfigDict] = None) -> Config:
-    """The runner config of a training stage (see the module's doc).
+    """The runner config of a training stage (see the module's doc), with
+    no test: the study tests its checkpoint apart (:func:`test_parts`).
 
     Args:
-        plan (Config): The pipeline config.
+        plan (Config): The study config.
         stage (ConfigDict): The stage, as resolved by
-            :func:`mmw2s.pipeline.plan.resolve_stage`.
+            :func:`mmw2s.pipeline.plan.resolve_stage`, with ``epochs`` and
+            ``samples`` resolved against the data.
         seed (int): Seed of the run and of the data split.
-        work_dir (str): The stage's directory.
-        evaluation (EvalSpec): What it is tested on.
+        work_dir (str): The run's directory.
+        val_samples (int): Size of the validation part.
         pretrained (str, optional): Backbone checkpoint when ``stage.init``
             is ``'pretrain'``.
         teacher_ckpt (str, optional): The teacher stage's checkpoint.
@@ -211,24 +224,42 @@ def training_cfg(plan: Config,
     recipe = plan.models[stage.model]
     cfg = _runtime(work_dir, stage.name, seed, stage.epochs,
                    stage.get('warmup_epochs', 0))
-    test = stage.get('test', {})
     cfg.update(
-        model=_model_cfg(plan, stage, pretrained, teacher_ckpt,
-                         teacher_stage),
+        model=_model_cfg(plan, stage, pretrained, teacher_ckpt, teacher_stage),
         optim_wrapper=copy.deepcopy(recipe.optim_wrapper),
-        train_dataloader=_loader(recipe.batch_size,
-                                 _train_set_cfg(plan, stage, seed), True),
-        test_dataloader=_loader(
-            TEST_BATCH, _with_classes(
-                eval_dataset_cfg(plan, evaluation, seed),
-                test.get('classes')), False),
-        test_evaluator=copy.deepcopy(
-            test.get('evaluator', dict(type='Accuracy', topk=(1, )))),
-        test_cfg=dict())
+        train_dataloader=_loader(
+            recipe.batch_size, _train_set_cfg(plan, stage, seed, val_samples),
+            True))
     if stage.get('warmup'):
         cfg['custom_hooks'].append(
             dict(type='mmrazor.WarmupFactorHook', **stage.warmup))
     return Config(cfg)
+
+
+def eval_set_cfg(plan: Config, split: str, seed: int, val_samples: int,
+                 samples: Optional[int]) -> dict:
+    """The dataset a stage is tested on: the validation part of the
+    training split (``split='val'``), or the test split (a seeded draw of
+    ``samples`` when given)."""
+    if split == 'val':
+        return part_cfg(
+            split_cfg(plan, 'train', plan.test_pipeline), 'val', seed,
+            val_samples)
+    return part_cfg(
+        split_cfg(plan, 'test', plan.test_pipeline), None, seed, 0, samples)
+
+
+def test_parts(plan: Config, stage: ConfigDict, eval_set: dict) -> dict:
+    """What the runner of a stage needs to test it on ``eval_set`` (see
+    :func:`eval_set_cfg`): its test loader, evaluator and loop."""
+    test = stage.get('test', {})
+    return dict(
+        test_dataloader=_loader(TEST_BATCH,
+                                _with_classes(eval_set, test.get('classes')),
+                                False),
+        test_evaluator=copy.deepcopy(
+            test.get('evaluator', dict(type='Accuracy', topk=(1, )))),
+        test_cfg=dict())
 
 
 def _with_classes(dataset: dict, classes: Optional[list]) -> dict:
@@ -240,12 +271,14 @@ def _with_classes(dataset: dict, classes: Optional[list]) -> dict:
         type='ClassSubsetDataset', dataset=dataset, classes=list(classes))
 
 
-def _train_set_cfg(plan: Config, stage: ConfigDict, seed: int) -> dict:
+def _train_set_cfg(plan: Config, stage: ConfigDict, seed: int,
+                   val_samples: int) -> dict:
     """The stage's training data: its part of the training images, its
     classes, its label noise."""
     train_set = _with_classes(
-        dataset_cfg(plan, stage.train, 'train', seed, plan.train_pipeline,
-                    stage.get('samples')), stage.get('classes'))
+        part_cfg(
+            split_cfg(plan, 'train', plan.train_pipeline), stage.train, seed,
+            val_samples, stage.get('samples')), stage.get('classes'))
     if stage.get('noise'):
         train_set = dict(
             type='NoisyLabelDataset',
@@ -260,10 +293,7 @@ def _model_cfg(plan: Config, stage: ConfigDict, pretrained: Optional[str],
                teacher_stage: Optional[ConfigDict]) -> dict:
     """The stage's classifier, or a ``WeakToStrongDistill`` of it under its
     teacher stage's model."""
-    student = classifier_cfg(plan, stage)
-    if stage.get('init') == 'pretrain':
-        student['backbone']['init_cfg'] = dict(
-            type='Pretrained', checkpoint=pretrained, prefix='backbone.')
+    student = _with_init(classifier_cfg(plan, stage), stage, pretrained)
     if not stage.get('teacher'):
         return dict(student, data_preprocessor=_preprocessor(plan, stage))
     return dict(
@@ -281,15 +311,3 @@ def _model_cfg(plan: Config, stage: ConfigDict, pretrained: Optional[str],
         distiller=dict(
             type='WeakToStrongDistiller',
             distill_losses=dict(loss_w2s=copy.deepcopy(stage.loss))))
-
-
-def iterations(num_images: int, batch_size: int, epochs: int = 1) -> int:
-    """Iterations of ``epochs`` over ``num_images`` (progress and ETA)."""
-    return math.ceil(num_images / batch_size) * epochs
-
-
-def stage_dir(work_dir: str, seed: int, setting: str, name: str,
-              key: str) -> str:
-    """Directory of a training stage: named by its settings' key, so a
-    changed option never reuses it."""
-    return osp.join(work_dir, f'seed_{seed}', setting, f'{name}-{key[:10]}')

@@ -1,4 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import json
+
 import numpy as np
 import pytest
 from mmpretrain.datasets.categories import CIFAR100_CATEGORIES
@@ -144,3 +146,63 @@ def test_wrapper_is_reproducible_by_seed_and_keeps_clean_labels():
 def test_invalid_arguments(kwargs, message):
     with pytest.raises((ValueError, KeyError), match=message):
         NoisyLabelDataset(LabelsOnly(balanced(10, 2), 10), **kwargs)
+
+
+@pytest.mark.parametrize('text', ['{"0": 6, "2": 4}', '{"0": "6", "2": "4"}'])
+def test_string_keys_give_the_noise_of_int_keys(text):
+    """Keys as JSON configs and ``--cfg-options`` give them (``'0'``)."""
+
+    def wrap(class_map):
+        return NoisyLabelDataset(
+            LabelsOnly(balanced(10, 100), 10),
+            'asymmetric',
+            0.4,
+            seed=2,
+            asymmetric_map=class_map)
+
+    expected = wrap({0: 6, 2: 4}).noisy_labels
+    assert (expected != balanced(10, 100)).sum() == 80
+    np.testing.assert_array_equal(
+        wrap(json.loads(text)).noisy_labels, expected)
+
+
+@pytest.mark.parametrize('key,value,message', [
+    ('cat', 6, "key 'cat': expected a class index in"),
+    (1.5, 6, 'key 1.5: expected'),
+    (None, 6, 'key None: expected'),
+    (True, 6, 'key True: expected'),
+    (10, 1, r'key 10: expected a class index in \[0, 10\)'),
+    (0, 'cat', "value 'cat' of key 0: expected"),
+    ('0', None, "value None of key '0': expected"),
+    ('0', -1, "value -1 of key '0': expected"),
+])
+def test_invalid_asymmetric_map_names_the_key(key, value, message):
+    with pytest.raises(ValueError, match='asymmetric_map ' + message):
+        NoisyLabelDataset(
+            LabelsOnly(balanced(10, 2), 10),
+            'asymmetric',
+            0.4,
+            asymmetric_map={key: value})
+
+
+def test_asymmetric_map_keys_of_one_class_raise():
+    with pytest.raises(ValueError, match="keys '0' and 0 are both class 0"):
+        NoisyLabelDataset(
+            LabelsOnly(balanced(10, 2), 10),
+            'asymmetric',
+            0.4,
+            asymmetric_map=dict([('0', 6), (0, 7)]))
+
+
+@pytest.mark.parametrize('kwargs', [
+    dict(noise_type='symmetric', symmetric_draw='all_classes'),
+    dict(noise_type='asymmetric', asymmetric_map='cifar10'),
+])
+def test_changed_fraction_is_the_share_of_changed_labels(kwargs):
+    labels = balanced(10, 100)
+    wrapped = NoisyLabelDataset(
+        LabelsOnly(labels, 10), noise_rate=0.4, seed=5, **kwargs)
+    measured = (wrapped.noisy_labels != labels).mean()
+    assert 0 < measured < 0.4  # below noise_rate in both cases
+    assert isinstance(wrapped.changed_fraction, float)
+    assert wrapped.changed_fraction == measured

@@ -3,8 +3,8 @@
 import pytest
 from mmengine.config import ConfigDict
 
-from mmw2s.pipeline.report import (claim_row, evaluation_note, mean_std,
-                                   setting_table)
+from mmw2s.pipeline.report import (claim_row, compute_minutes, evaluation_note,
+                                   inverted_pairs, mean_std, setting_table)
 
 CLASSES = [str(i) for i in range(10)]
 
@@ -65,8 +65,12 @@ def test_pgr_and_its_claims():
         dict(claim='PGR > 0.3', run='kd', pgr=pgr, above=0.3), results)
     assert row[2] == '+0.20, -0.20' and row[3] == '1/2'
     row = claim_row(
-        dict(claim='PGR >= PGR', run='kd', baseline='weak', pgr=pgr,
-             relation='>='), dict(results))
+        dict(
+            claim='PGR >= PGR',
+            run='kd',
+            baseline='weak',
+            pgr=pgr,
+            relation='>='), dict(results))
     assert row[1] == 'PGR 0.30 ± 0.28 vs 0.00 ± 0.00'
     assert row[2] == '+0.50, +0.10' and row[4] == 'holds on every seed'
     spec = ConfigDict(
@@ -117,9 +121,9 @@ def test_a_setting_with_its_own_metrics_and_intervals():
             five: '5-shot (%)'
         })
     table = '\n'.join(setting_table(spec, results))
-    assert ('| run | what it is | training images | 1-shot (%) | per seed '
-            '(± 95% interval) | 5-shot (%) | per seed (± 95% interval) |'
-            ) in table
+    assert (
+        '| run | what it is | training images | 1-shot (%) | per seed '
+        '(± 95% interval) | 5-shot (%) | per seed (± 95% interval) |') in table
     assert ('| adaptconf |  | 90 | 51.50 ± 0.71 | 51.00 ± 0.50, 52.00 ± 0.50 '
             '| 60.50 ± 0.71 | 61.00 ± 0.25, 60.00 ± 0.25 |') in table
     row = claim_row(
@@ -140,3 +144,40 @@ def test_a_setting_with_its_own_metrics_and_intervals():
             'Metric: `FewShotAccuracy(num_ways=4, num_queries=1)`. Chance is '
             '25.0%.', ''
         ]
+
+
+def test_an_inverted_pair_is_named_with_its_seeds():
+    plan = ConfigDict(
+        settings=dict(
+            kd=dict(pair=dict(weak='weak', strong='scratch')),
+            transfer=dict(pair=dict(weak='weak', strong='finetune')),
+            other=dict()))
+    results = dict(
+        kd=_results(dict(weak=[82.0, 81.0], scratch=[80.0, 81.0])),
+        transfer=_results(dict(weak=[82.0, 81.0], finetune=[84.0, 85.0])),
+        other=_results(dict(weak=[82.0, 81.0])))
+    [title, _, line, _] = inverted_pairs(plan, results)
+    assert title == '## Inverted pairs'
+    assert line.startswith('- **kd: the pair is inverted.** The "strong" '
+                           'model alone (scratch: 80.50 ± 0.71) does not beat '
+                           'the "weak" one (weak: 81.50 ± 0.71) on seed(s) '
+                           '[0, 1].')
+    del results['kd']
+    assert inverted_pairs(plan, results) == []
+
+
+def test_shared_runs_count_once_in_the_compute_time():
+    shared = dict(key='w', test_key='wt', train_minutes=2.0, test_minutes=0.5)
+    results = dict(
+        transfer={
+            0:
+            dict(
+                weak=shared,
+                kd=dict(
+                    key='k',
+                    test_key='kt',
+                    train_minutes=3.0,
+                    test_minutes=0.5))
+        },
+        kd={0: dict(weak=shared)})
+    assert compute_minutes(results) == 6.0

@@ -1,11 +1,19 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""A miniature run of the main job on generated IDX files whose training
-labels are stored sorted by class and whose test split is not 10,000."""
+"""The study tool, run as a user runs it, on generated IDX files whose
+training labels are stored sorted by class and whose test split is not
+10,000 images, and on a generated image folder.
+
+The data sizes, the validation part and the iteration floor are the
+config's defaults; what the miniature shrinks, for time only, is the
+models (a 1-layer ViT in batches of 8) and the MAE pre-training (1 epoch).
+"""
 import glob
 import json
 import os
 import os.path as osp
 import re
+import shutil
+import signal
 import subprocess
 import time
 
@@ -13,41 +21,58 @@ import numpy as np
 import pytest
 import torch
 from conftest import REPO_ROOT, python_tool, run_tool
-from idx_helpers import write_fashion_like
+from idx_helpers import write_fashion_like, write_image_folder
 from mmengine.config import Config
 from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner import Runner
 from PIL import Image
 
 from mmw2s.datasets import read_idx
-from mmw2s.datasets.idx_dataset import subset_indices
+from mmw2s.datasets.dataset_wrapper import subset_indices
 from mmw2s.pipeline.plan import file_sha256
+from mmw2s.utils import load_checkpoint_safely
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
-# a 1-layer ViT that learns the generated images in a few epochs, and a
-# MAE pre-training of one epoch
+FOLDER_CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline',
+                         'w2s_image-folder.py')
 SHRUNK = [
-    'data.val_samples=50', 'models.vit.model.backbone.arch.num_layers=1',
-    'models.vit.batch_size=8', 'models.vit.optim_wrapper.optimizer.lr=4e-3',
+    'models.strong.model.backbone.arch.num_layers=1',
+    'models.strong.batch_size=8',
+    'models.strong.optim_wrapper.optimizer.lr=4e-3',
     'pretrain.model.backbone.arch.num_layers=1', 'pretrain.epochs=1',
     'pretrain.warmup_epochs=0', 'pretrain.batch_size=50'
 ]
-# weak-only is learnt: the ViT ceiling (6 epochs) above a weak LeNet-5
-# stopped after 2 epochs
-MINIATURE = [
-    '--suite', 'transfer', 'weak_only', '--test-samples', '40',
-    '--cfg-options', *SHRUNK, 'settings.transfer.defaults.epochs=1',
-    'settings.transfer.stages.weak.epochs=1',
-    'settings.weak_only.defaults.epochs=6',
-    'settings.weak_only.stages.weak.epochs=2'
+# weak-only is learnt: the ViT ceiling above a weak LeNet-5 stopped after
+# 12 epochs (below the iteration floor, on purpose)
+WEAK_ONLY_WEAK = [
+    'settings.weak_only.stages.weak.epochs=12',
+    'settings.weak_only.stages.weak.min_iters=0'
 ]
 CHANCE = 10.0
 TRANSFER = ('weak', 'finetune', 'kd', 'augconf', 'adaptconf',
             'strong_to_strong')
 WEAK_ONLY = ('weak', 'ceiling', 'kd', 'augconf', 'adaptconf', 'logconf')
+# 300 training images: 1/12 held out, 275 to train on, halves of 137, 138
+TRAIN_PART, HALF_B = 275, 138
 
 
-def _stage_lines(stdout, outcome):
+def _command(work_dir,
+             data_root,
+             suite=('transfer', 'weak_only'),
+             jobs=2,
+             test_samples=40,
+             options=()):
+    return python_tool('w2s_pipeline.py') + [
+        CONFIG, '--work-dir', work_dir, '--data-root', data_root, '--suite',
+        *suite, '--test-samples',
+        str(test_samples), '--jobs',
+        str(jobs), '--cfg-options', *SHRUNK, *WEAK_ONLY_WEAK, *options
+    ]
+
+
+def _lines(stdout, outcome):
+    """The ``setting/stage`` of each run with ``outcome`` (trained, reused,
+    re-tested, failed)."""
     return set(re.findall(rf'{outcome}: seed 0 (\S+) ->', stdout))
 
 
@@ -59,47 +84,72 @@ def miniature_run(tmp_path_factory):
         num_test=70,
         sorted_by_class=True)
     work_dir = str(tmp_path_factory.mktemp('pipeline'))
-    command = python_tool('w2s_pipeline.py') + [
-        CONFIG, '--work-dir', work_dir, '--data-root', data_root
-    ] + MINIATURE
+    command = _command(work_dir, data_root)
     first = run_tool(command, cwd=REPO_ROOT)
     return work_dir, data_root, command, first.stdout
 
 
-def _result(work_dir, setting, stage):
-    [path] = [
-        osp.join(root, 'result.json')
-        for root, _, files in os.walk(osp.join(work_dir, 'seed_0', setting)) if
-        'result.json' in files and osp.basename(root).startswith(f'{stage}-')
-    ]
-    with open(path) as file:
+def _results(work_dir):
+    with open(osp.join(work_dir, 'results.json')) as file:
         return json.load(file)
 
 
+def _result(work_dir, setting, stage):
+    return _results(work_dir)[setting]['0'][stage]
+
+
 def test_report_sizes_and_names_come_from_the_data(miniature_run):
-    work_dir, data_root, _, stdout = miniature_run
+    work_dir, _, _, stdout = miniature_run
     report = open(osp.join(work_dir, 'report.md')).read()
-    # 300 training images, 50 held out: 250 to train on (10,000 asked),
-    # halves of 125; a 70-image test split
     for stage in TRANSFER:
         row = re.search(rf'^\| {stage} \| [^|]* \| ([\d,]+) \| ([\d.]+) \|',
                         report, re.MULTILINE)
         assert row, f'no row for {stage}'
-        assert row.group(1) == ('250')
+        assert row.group(1) == str(TRAIN_PART)
         assert float(row.group(2)) == pytest.approx(
             _result(work_dir, 'transfer', stage)['accuracy'], abs=0.005)
-    assert re.search(r'^\| ceiling \| [^|]* \| 125 \|', report, re.MULTILINE)
+    assert re.search(rf'^\| ceiling \| [^|]* \| {HALF_B} \|', report,
+                     re.MULTILINE)
     assert 'a seeded random subset of 40 images of the test split' in report
     assert _result(work_dir, 'transfer', 'weak')['test_images'] == 40
-    assert 'asked for 10,000 training images; the data has 250' in report
+    assert f'asked for 10,000 training images; the data has {TRAIN_PART}' \
+        in report
     assert '10 classes: T-shirt/top, Trouser, Pullover' in report
-    assert '50 training images are held out' in report
+    assert '25 (0.08333 of the training split) of the 300 training images ' \
+        'are held out' in report
+    assert 'but the self-supervised pre-training saw them without labels' \
+        in report
     assert '10,000' not in report.replace('asked for 10,000', '')
-    for line in ('start seed 0 transfer/weak', 'done in'):
+    for line in ('start seed 0 transfer/weak', 'trained: seed 0'):
         assert line in stdout
     for name in ('accuracy.png', 'curves.png'):
         with Image.open(osp.join(work_dir, name)) as image:
             assert image.size[0] > 300
+
+
+def test_every_stage_names_its_run_and_log(miniature_run):
+    work_dir, _, _, _ = miniature_run
+    report = open(osp.join(work_dir, 'report.md')).read()
+    for setting, stages in (('transfer', TRANSFER), ('weak_only', WEAK_ONLY)):
+        for stage in stages:
+            result = _result(work_dir, setting, stage)
+            assert osp.isfile(osp.join(work_dir, result['log']))
+            assert (f'| {setting}/{stage} | 0 | trained | '
+                    f'`{result["directory"]}` | `{result["log"]}` |') in report
+
+
+def test_an_inverted_pair_is_said_at_the_top(miniature_run):
+    """The report warns exactly when the strong model alone does not beat
+    the weak one (here the generated data may be learnt by both)."""
+    work_dir, _, _, _ = miniature_run
+    report = open(osp.join(work_dir, 'report.md')).read()
+    weak = _result(work_dir, 'transfer', 'weak')['accuracy']
+    alone = _result(work_dir, 'transfer', 'finetune')['accuracy']
+    warned = '**transfer: the pair is inverted.**' in report
+    assert warned == (alone <= weak)
+    assert report.index('## Claims') > report.index('# Weak-to-strong')
+    if warned:
+        assert report.index('## Inverted pairs') < report.index('## Claims')
 
 
 def test_weak_only_is_learnt_and_its_pgr_reported(miniature_run):
@@ -115,9 +165,12 @@ def test_weak_only_is_learnt_and_its_pgr_reported(miniature_run):
         (student - weak) / (ceiling - weak), abs=0.005)
 
 
-def _stage_config(work_dir: str, setting: str, stage: str) -> str:
-    [path] = glob.glob(
-        osp.join(work_dir, 'seed_0', setting, f'{stage}-*', '*.py'))
+def _config(work_dir: str, result: dict, test: bool = False) -> str:
+    """The runner config a run dumped: of its training, or of its test."""
+    where = osp.join(work_dir, result['directory'])
+    if test:
+        where = osp.join(where, 'tests', result['test_key'][:16])
+    [path] = glob.glob(osp.join(where, '*.py'))
     return path
 
 
@@ -126,8 +179,8 @@ def test_a_stage_checkpoint_retested_gives_its_result(miniature_run, tmp_path):
     result = _result(work_dir, 'weak_only', 'adaptconf')
     stdout = run_tool(
         python_tool('test.py') + [
-            _stage_config(work_dir, 'weak_only', 'adaptconf'),
-            result['checkpoint'], '--work-dir',
+            _config(work_dir, result, test=True),
+            osp.join(work_dir, result['checkpoint']), '--work-dir',
             str(tmp_path)
         ],
         cwd=REPO_ROOT).stdout
@@ -162,7 +215,8 @@ def _losses_with_true_and_shuffled_labels(cfg: Config) -> tuple:
 def test_weak_only_students_never_see_ground_truth(miniature_run, stage,
                                                    sees_labels):
     work_dir, _, _, _ = miniature_run
-    cfg = Config.fromfile(_stage_config(work_dir, 'weak_only', stage))
+    cfg = Config.fromfile(
+        _config(work_dir, _result(work_dir, 'weak_only', stage)))
     true, shuffled = _losses_with_true_and_shuffled_labels(cfg)
     changed = {
         name
@@ -176,13 +230,15 @@ def test_weak_only_students_never_see_ground_truth(miniature_run, stage,
 @pytest.mark.parametrize('stage,ratio', [('augconf', 0.3), ('logconf', 0.2)])
 def test_confidence_weights_ramp_up_per_iteration(miniature_run, stage, ratio):
     work_dir, _, _, _ = miniature_run
+    result = _result(work_dir, 'weak_only', stage)
     [scalars] = glob.glob(
-        osp.join(work_dir, 'seed_0', 'weak_only', f'{stage}-*', '*',
-                 'vis_data', 'scalars.json'))
+        osp.join(work_dir, result['directory'], '*', 'vis_data',
+                 'scalars.json'))
     logged = [json.loads(line) for line in open(scalars)]
     logged = [(entry['iter'], entry['distill.w2s_alpha']) for entry in logged
               if 'distill.w2s_alpha' in entry]
-    max_iters = 6 * 16  # 6 epochs of 125 images in batches of 8
+    max_iters = result['iterations']
+    assert max_iters >= 450  # the config's iteration floor
     # the value of the logged iteration (the hook sets it before the
     # iteration, counting from 0): alpha 0.5 times the ramp
     expected = [(iteration, 0.5 * min(1.0,
@@ -194,22 +250,117 @@ def test_confidence_weights_ramp_up_per_iteration(miniature_run, stage, ratio):
             ] == pytest.approx([alpha for _, alpha in expected])
 
 
-def test_rerun_reuses_only_stages_with_the_same_settings(miniature_run):
-    work_dir, _, command, first = miniature_run
-    assert _stage_lines(first, 'done in [\\d.]+ min') == {
+def test_rerun_reuses_retests_and_retrains_exactly_what_changed(miniature_run):
+    work_dir, data_root, command, first = miniature_run
+    assert _lines(first, 'trained') == {
         f'{s}/{r}'
         for s, runs in (('transfer', TRANSFER), ('weak_only', WEAK_ONLY))
         for r in runs
     }
     same = run_tool(command, cwd=REPO_ROOT).stdout
-    assert not _stage_lines(same, 'done in [\\d.]+ min')
-    assert 'reused (same settings): pretrain' in same
+    assert not _lines(same, 'trained') and not _lines(same, 're-tested')
+    assert 'reused: pretrain' in same
+    before = _results(work_dir)['transfer']['0']
     changed = run_tool(
-        command[:-len(MINIATURE)] + MINIATURE[:2] + MINIATURE[3:] +
-        ['settings.transfer.stages.adaptconf.loss.threshold=7.0'],
+        _command(
+            work_dir,
+            data_root,
+            suite=['transfer'],
+            options=['settings.transfer.stages.adaptconf.loss.threshold=7.0']),
         cwd=REPO_ROOT).stdout
-    assert _stage_lines(changed,
-                        'done in [\\d.]+ min') == {'transfer/adaptconf'}
+    assert _lines(changed, 'trained') == {'transfer/adaptconf'}
+    retested = run_tool(
+        _command(work_dir, data_root, suite=['transfer'], test_samples=30),
+        cwd=REPO_ROOT).stdout
+    assert not _lines(retested, 'trained')
+    assert _lines(retested, 're-tested') == {f'transfer/{r}' for r in TRANSFER}
+    after = _results(work_dir)['transfer']['0']
+    for stage in TRANSFER:
+        assert after[stage]['test_images'] == 30
+        assert after[stage]['checkpoint'] == before[stage]['checkpoint']
+        assert after[stage]['outcome'] == 're-tested'
+
+
+def test_two_workers_give_the_results_of_one(miniature_run, tmp_path):
+    """The miniature ran with --jobs 2; the transfer setting alone, one job
+    at a time with as many threads as each of those had, trains every stage
+    to the same weights (bit for bit) and the same test accuracy."""
+    work_dir, data_root, _, _ = miniature_run
+    sequential = str(tmp_path / 'sequential')
+    threads = max(1, os.cpu_count() // 2)  # what --jobs 2 gave each run
+    run_tool(
+        _command(sequential, data_root, suite=['transfer'], jobs=1) +
+        ['--threads', str(threads)],
+        cwd=REPO_ROOT)
+    for stage in TRANSFER:
+        one = _result(sequential, 'transfer', stage)
+        [two] = glob.glob(
+            osp.join(work_dir, 'seed_0', f'{stage}-{one["key"][:10]}'))
+        assert one['threads'] == threads
+        weights = [
+            load_checkpoint_safely(
+                osp.join(directory, osp.basename(one['checkpoint'])),
+                map_location='cpu')['state_dict']
+            for directory in (osp.join(sequential, one['directory']), two)
+        ]
+        assert weights[0].keys() == weights[1].keys()
+        assert all(
+            torch.equal(weights[0][name], weights[1][name])
+            for name in weights[0]), stage
+        tested = json.load(
+            open(osp.join(two, 'tests', f'{one["test_key"][:16]}.json')))
+        assert tested['accuracy'] == one['accuracy'], stage
+
+
+def test_a_failed_run_is_named_and_the_others_go_on(miniature_run, tmp_path):
+    work_dir, data_root, _, _ = miniature_run
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(work_dir, copy)
+    failed = subprocess.run(
+        _command(
+            copy,
+            data_root,
+            suite=['transfer'],
+            options=[
+                'settings.transfer.stages.kd.loss.type=NoSuchLoss',
+                'settings.transfer.stages.adaptconf.loss.threshold=3.0'
+            ]),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600)
+    assert failed.returncode != 0
+    [line] = [
+        line for line in failed.stderr.splitlines()
+        if line.startswith('seed 0 transfer/kd: ')
+    ]
+    assert 'NoSuchLoss' in line and 'directory ' in line
+    log = re.search(r', log (\S+)\)$', line).group(1)
+    assert 'NoSuchLoss' in open(log).read()
+    assert _lines(failed.stdout, 'trained') == {'transfer/adaptconf'}
+    assert _lines(failed.stdout, 'failed') == {'transfer/kd'}
+
+
+def test_a_moved_work_dir_retrains_a_student_from_its_teacher(
+        miniature_run, tmp_path):
+    """Paths in a run's records are relative: after the work dir moves, a
+    student that must retrain finds its teacher's checkpoint. (Last: it
+    moves the module's work dir.)"""
+    work_dir, data_root, _, _ = miniature_run
+    moved = str(tmp_path / 'moved')
+    shutil.move(work_dir, moved)
+    stdout = run_tool(
+        _command(
+            moved,
+            data_root,
+            suite=['transfer'],
+            options=['settings.transfer.stages.adaptconf.loss.threshold=6.0']),
+        cwd=REPO_ROOT).stdout
+    assert _lines(stdout, 'trained') == {'transfer/adaptconf'}
+    assert _lines(stdout, 'reused') == {
+        f'transfer/{r}'
+        for r in TRANSFER if r != 'adaptconf'
+    }
 
 
 def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
@@ -221,7 +372,6 @@ def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
         python_tool('w2s_pipeline.py') + [
             CONFIG, '--work-dir', work_dir, '--data-root', data_root,
             '--suite', 'few_shot', '--cfg-options', *SHRUNK,
-            f'{few_shot}.epochs=1', 'settings.few_shot.stages.weak.epochs=1',
             f'{few_shot}.test.evaluator.num_queries=1',
             f'{few_shot}.test.evaluator.num_episodes=20'
         ],
@@ -229,14 +379,15 @@ def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
     report = open(osp.join(work_dir, 'report.md')).read()
     labels = read_idx(osp.join(data_root,
                                'train-labels-idx1-ubyte.gz')).astype(int)
-    train_part = subset_indices(len(labels), 'train', 0, None, 50)
+    train_part = subset_indices(len(labels), 'train', 0, None, 25)
     base_images = int(np.isin(labels[train_part], [0, 2, 4, 6, 8]).sum())
     # 70 test images, 7 of each class: 35 of the 5 novel classes
     assert ('tested on the 5 classes Trouser, Dress, Sandal, Sneaker, Ankle '
             'boot of the evaluation split (35 images). Metric: '
             '`FewShotAccuracy(num_ways=5, num_shots=(1, 5), num_queries=1, '
             'num_episodes=20, seed=0)`. Chance is 20.0%.') in report
-    assert 'asked for 20,000 training images; the data has 250' in report
+    assert f'asked for 20,000 training images; the data has {TRAIN_PART}' \
+        in report
     assert '5-way 1-shot (%) | per seed (± 95% interval) | 5-way 5-shot' \
         in report
     for stage in ('weak', 'alone', 'kd', 'adaptconf'):
@@ -253,6 +404,55 @@ def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
             result['few-shot/5way-1shot_ci95'], abs=0.005)
     assert '| AdaptConf > base-class labels alone (5-shot) | few_shot |' \
         in report
+
+
+@pytest.mark.parametrize('images,held_out', [(1000, 83), (5000, 417),
+                                             (60000, 5000)])
+def test_the_readme_command_plans_any_idx_data(tmp_path, images, held_out):
+    """The README's first command with only --data-root and data.type, on
+    IDX data of 1,000, 5,000 and 60,000 training images stored sorted by
+    class, resolves every setting (listed by --dry-run, nothing trained)."""
+    data_root = write_fashion_like(
+        str(tmp_path / 'idx'),
+        num_train=images,
+        num_test=images // 5,
+        sorted_by_class=True)
+    stdout = run_tool(
+        python_tool('w2s_pipeline.py') + [
+            CONFIG, '--data-root', data_root, '--work-dir',
+            str(tmp_path / 'work'), '--suite', 'all', '--dry-run',
+            '--cfg-options', 'data.type=MNISTIDX'
+        ],
+        cwd=REPO_ROOT).stdout
+    assert f'{images:,} training images, {held_out:,} held out for ' \
+        f'validation, tested on {images // 5:,} images' in stdout
+    assert 'pre-training to do first' in stdout
+    assert not os.listdir(str(tmp_path / 'work'))
+
+
+def test_an_image_folder_study_runs_through_its_config(tmp_path):
+    """The image-folder config on generated colour images (the iteration
+    floor lowered for time only: the miniature above runs it whole)."""
+    data_root = write_image_folder(str(tmp_path / 'images'), num_train=120)
+    work_dir = str(tmp_path / 'work')
+    run_tool(
+        python_tool('w2s_pipeline.py') + [
+            FOLDER_CONFIG, '--data-root', data_root, '--work-dir', work_dir,
+            '--cfg-options', *SHRUNK, 'min_iters=60'
+        ],
+        cwd=REPO_ROOT)
+    report = open(osp.join(work_dir, 'report.md')).read()
+    classes = ', '.join(f'class_{i:02d}' for i in range(10))
+    assert f'`CustomDataset` read from `{data_root}`; 120 training images; ' \
+        f'10 classes: {classes}' in report
+    assert 'the whole test split (60 images)' in report
+    assert '10 (0.08333 of the training split) of the 120' in report
+    result = _result(work_dir, 'transfer', 'finetune')
+    assert result['train_images'] == 110 and result['test_images'] == 60
+    record = json.load(
+        open(glob.glob(osp.join(work_dir, 'pretrain-*', 'backbone.json'))[0]))
+    assert record['settings']['dataset'] == dict(
+        type='CustomDataset', data_prefix='train', with_label=False)
 
 
 def test_pretraining_never_reads_labels_and_checks_its_checkpoint(tmp_path):
@@ -284,13 +484,18 @@ def test_pretraining_never_reads_labels_and_checks_its_checkpoint(tmp_path):
 def _run_until(command: list,
                pattern: str,
                log: str,
-               timeout: float = 300) -> str:
+               timeout: float = 300) -> None:
     """Run ``command`` until a file matching ``pattern`` exists, then kill
-    it (as a power cut would); returns that file."""
+    it with every process it started (as a power cut would)."""
     env = dict(os.environ, PYTHONPATH=REPO_ROOT)
     with open(log, 'w') as output:
         process = subprocess.Popen(
-            command, cwd=REPO_ROOT, env=env, stdout=output, stderr=output)
+            command,
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=output,
+            start_new_session=True)
         deadline = time.time() + timeout
         try:
             while not glob.glob(pattern):
@@ -298,7 +503,7 @@ def _run_until(command: list,
                 assert time.time() < deadline, f'no {pattern} in {timeout} s'
                 time.sleep(0.02)
         finally:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 
@@ -307,20 +512,19 @@ def test_an_interrupted_stage_resumes_from_its_checkpoint(tmp_path):
     work_dir = str(tmp_path / 'work')
     command = python_tool('w2s_pipeline.py') + [
         CONFIG, '--work-dir', work_dir, '--data-root', data_root, '--suite',
-        'kd', '--cfg-options', 'data.val_samples=50',
-        'settings.kd.stages.weak.epochs=30'
+        'kd', '--cfg-options', 'settings.kd.stages.weak.epochs=100'
     ]
-    stage = osp.join(work_dir, 'seed_0', 'kd', 'weak-*')
+    stage = osp.join(work_dir, 'seed_0', 'weak-*')
     _run_until(command, osp.join(stage, 'last_checkpoint'),
                str(tmp_path / 'first.log'))
     [stage_dir] = glob.glob(stage)
-    assert not osp.exists(osp.join(stage_dir, 'result.json'))
+    assert not osp.exists(osp.join(stage_dir, 'train.json'))
     with open(osp.join(stage_dir, 'last_checkpoint')) as file:
         checkpoint = file.read()
     interrupted_at = int(re.search(r'epoch_(\d+)\.pth$', checkpoint).group(1))
-    assert interrupted_at < 30
+    assert interrupted_at < 100
 
-    _run_until(command, osp.join(stage, 'result.json'),
+    _run_until(command, osp.join(stage, 'train.json'),
                str(tmp_path / 'second.log'))
     assert glob.glob(stage) == [stage_dir]  # the same settings, same dir
     _, second_log = sorted(glob.glob(osp.join(stage_dir, '*', '*.log')))
@@ -331,6 +535,6 @@ def test_an_interrupted_stage_resumes_from_its_checkpoint(tmp_path):
         int(e)
         for e in re.findall(r'Epoch\(train\) +\[(\d+)\]', resumed)
     }
-    assert min(epochs) == interrupted_at + 1 and max(epochs) == 30
-    result = json.load(open(osp.join(stage_dir, 'result.json')))
-    assert result['checkpoint'].endswith('epoch_30.pth')
+    assert min(epochs) == interrupted_at + 1 and max(epochs) == 100
+    record = json.load(open(osp.join(stage_dir, 'train.json')))
+    assert record['checkpoint'] == 'epoch_100.pth'

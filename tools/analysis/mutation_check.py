@@ -135,6 +135,20 @@ MUTANTS = [
                'test_an_interrupted_stage_resumes_from_its_checkpoint'
            ]),
     Mutant(
+        'pipeline_defaults_merged_into_fields', 'mmw2s/pipeline/plan.py',
+        '    fields.update(copy.deepcopy(dict(spec.stages[name])))',
+        '    fields = ConfigDict(fields); '
+        'fields.update(dict(spec.stages[name]))',
+        ['tests/test_pipeline/test_plan.py']),
+    Mutant(
+        'pipeline_missing_weights_allowed', 'mmw2s/pipeline/jobs.py',
+        'missing=[key for key in own if checked(key) and key not in state]',
+        'missing=[]', ['tests/test_pipeline/test_plan.py']),
+    Mutant('pipeline_data_identified_by_index', 'mmw2s/pipeline/data.py',
+           '        _update_image(images, info, index)',
+           '        images.update(str(index).encode())',
+           ['tests/test_pipeline/test_plan.py']),
+    Mutant(
         'compat_cpu_distributed_not_applied', 'mmw2s/compat.py',
         "('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu)",
         "('mmengine_cpu_distributed', _cuda_is_absent, lambda: None)",

@@ -1,14 +1,26 @@
 # Fashion-MNIST for the pipeline: data, image transforms, models and the
 # self-supervised pre-training of the strong student.
 
-# Debian's `dataset-fashion-mnist`. `--data-root DIR` reads another IDX
-# directory (and `--cfg-options data.type=MNISTIDX` or `IDXDataset`).
+# Debian's `dataset-fashion-mnist`. Any mmpretrain dataset works: `type` and
+# the arguments every split shares, then each split's own (`train`, `test`),
+# and those that make the training images unlabelled for pre-training.
+# `--data-root DIR` reads another IDX directory (with `--cfg-options
+# data.type=MNISTIDX` or `IDXDataset`); see w2s_image-folder.py for folders.
 data = dict(
     type='FashionMNISTIDX',
     data_root='/usr/share/datasets/fashion-mnist',
+    train=dict(split='train'),
+    test=dict(split='test'),
+    # pre-training never opens the labels file
+    unlabelled=dict(labelled=False),
     # held out from the training images, seeded: hyper-parameters are chosen
-    # on it (`--eval-split val`), never on the test set
-    val_samples=5000)
+    # on it (`--eval-split val`), never on the test set. A count or a
+    # fraction: 1/12 is 5,000 of Fashion-MNIST's 60,000.
+    val_size=1 / 12)
+
+# Every stage trains at least this many iterations (its epochs are raised
+# where its data is small): 3 epochs of 10,000 images in batches of 64.
+min_iters = 450
 
 # 28x28 greyscale padded to 32x32. Teacher and student see the same batch.
 train_pipeline = [
@@ -27,14 +39,17 @@ data_preprocessor = dict(
 vit_arch = dict(
     embed_dims=128, num_layers=6, num_heads=4, feedforward_channels=512)
 
-# A model is a classifier with its optimiser and batch size; stages name one.
+# A model is a classifier with its optimiser and batch size; stages name one:
+# the weak model, the strong model (pre-trained by `pretrain`) and a larger
+# network trained from scratch (the knowledge-distillation setting). Its
+# classifier's `num_classes` is set from the data (or a stage's classes).
 sgd = dict(
     optimizer=dict(
         type='SGD', lr=0.05, momentum=0.9, nesterov=True,
         weight_decay=5e-4),
     paramwise_cfg=dict(norm_decay_mult=0.0, bias_decay_mult=0.0))
 models = dict(
-    lenet5=dict(
+    weak=dict(
         title='LeNet-5',
         batch_size=64,
         optim_wrapper=sgd,
@@ -42,7 +57,7 @@ models = dict(
             type='ImageClassifier',
             backbone=dict(type='LeNet5', num_classes=10),
             head=dict(type='ClsHead', loss=dict(type='CrossEntropyLoss')))),
-    resnet18=dict(
+    scratch=dict(
         title='ResNet-18 (16 base channels)',
         batch_size=64,
         optim_wrapper=sgd,
@@ -62,7 +77,7 @@ models = dict(
                 loss=dict(type='CrossEntropyLoss')))),
     # MAE fine-tuning recipe of mmpretrain (average-pooled patch tokens,
     # layer-wise lr decay), shrunk to a 1.2 M-parameter ViT
-    vit=dict(
+    strong=dict(
         title='ViT (6 layers, width 128, patch 4)',
         batch_size=64,
         optim_wrapper=dict(
@@ -98,6 +113,7 @@ models = dict(
 # MAE on the unlabelled training images (the labels file is never opened).
 # `checkpoint` is the committed result; it is used only when its recorded
 # settings and training images equal these (else the pipeline pre-trains).
+# Stages with `init='pretrain'` start their backbone from it.
 pretrain = dict(
     title='MAE',
     checkpoint='checkpoints/mae_vit-p4_fashion-mnist.pth',
@@ -152,5 +168,7 @@ pretrain = dict(
             dict(type='Xavier', layer='Linear', distribution='uniform'),
             dict(type='Constant', layer='LayerNorm', val=1.0, bias=0.0)
         ]),
-    # which model of `models` starts from the pre-trained backbone
-    student='vit')
+    # what MAE's fine-tuning replaces: the pre-training's last norm (ln1)
+    # and the pooled features' norm (ln2), which starts fresh; every other
+    # key of the backbone must load
+    ignore=['ln1.', 'ln2.'])

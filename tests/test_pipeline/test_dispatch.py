@@ -1,0 +1,60 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""The dispatcher sends jobs to submitit's local processes: a job after
+those it needs, at most ``jobs`` at a time, and a failure stops only the
+jobs that need it."""
+import os.path as osp
+
+import pytest
+
+from mmw2s.pipeline.dispatch import Dispatcher, Job
+
+
+def _jobs(tmp_path, given):
+    """A needs nothing, B needs A (and is built from its result), C fails,
+    D needs C, E needs B."""
+
+    def job(key, function, spec, needs=()):
+        return Job(key, str(tmp_path / key), function, spec, list(needs))
+
+    return [
+        job('A', str.upper, lambda _: 'a'),
+        job('B', str.upper, lambda done: given.append(done) or done['A'] * 2,
+            ['A']),
+        job('C', int, lambda _: 'not a number'),
+        job('D', str.upper, lambda _: 'd', ['C']),
+        job('E', str.lower, lambda done: done['B'], ['B']),
+    ]
+
+
+def test_jobs_run_after_what_they_need_and_failures_stop_only_theirs(tmp_path):
+    given, running, most, results = [], set(), [0], {}
+
+    def started(job):
+        running.add(job.key)
+        most[0] = max(most[0], len(running))
+
+    def finished(job, result):
+        running.discard(job.key)
+        results[job.key] = result
+
+    failures = Dispatcher(jobs=2).run(
+        _jobs(tmp_path, given), started, finished)
+    assert results == dict(A='A', B='AA', C=None, D=None, E='aa')
+    assert given == [{'A': 'A'}]
+    assert most[0] == 2
+    assert set(failures) == {'C', 'D'}
+    assert 'invalid literal for int()' in failures['C'].reason
+    assert osp.isfile(failures['C'].log)
+    assert 'not a number' in open(failures['C'].log).read()
+    assert failures['D'].reason == (
+        f'not run: it needs {tmp_path / "C"}, which failed')
+    assert failures['D'].log is None
+
+
+def test_jobs_and_threads_must_be_positive_counts():
+    with pytest.raises(ValueError, match='jobs is 0; expected an int >= 1'):
+        Dispatcher(jobs=0)
+    with pytest.raises(ValueError, match="threads is '2'; expected an int"):
+        Dispatcher(threads='2')
+    assert Dispatcher(jobs=64).threads == 1
+    assert Dispatcher(slurm=dict(cpus_per_task=6)).threads == 6
