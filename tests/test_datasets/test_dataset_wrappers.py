@@ -7,7 +7,7 @@ from idx_helpers import write_fashion_like
 import mmw2s  # noqa: F401
 from mmw2s.datasets import (ClassSubsetDataset, EpisodicSampler,
                             FashionMNISTIDX, NoisyLabelDataset,
-                            WeakLabelDataset, read_idx)
+                            SeededSplitDataset, WeakLabelDataset, read_idx)
 
 
 @pytest.fixture(scope='module')
@@ -30,7 +30,8 @@ def test_class_subset_keeps_the_classes_in_order_and_renumbers(fashion):
         info = subset.get_data_info(position)
         assert info['gt_label'] == expected[position]
         np.testing.assert_array_equal(
-            info['img'], dataset.get_data_info(int(kept[position]))['img'])
+            info['img'],
+            dataset.get_data_info(int(kept[position]))['img'])
         assert subset.get_cat_ids(position) == [expected[position]]
     # the wrapped dataset keeps its own labels
     assert dataset.get_data_info(int(kept[0]))['gt_label'] == labels[kept[0]]
@@ -77,3 +78,34 @@ def test_wrappers_nest_and_offer_labels_to_samplers(fashion, tmp_path):
     for classes in noisy_labels[episode]:
         assert (classes[:, 0] == classes[:, 1]).all()
         assert classes[0, 0] != classes[1, 0]
+
+
+def test_seeded_split_cuts_any_dataset_as_the_idx_reader_did(fashion):
+    """The parts of a wrapped dataset are the seeded parts IDXDataset cuts
+    itself (same samples, same order), disjoint, and ``max_samples`` is a
+    seeded draw."""
+    dataset, labels = fashion
+    parts = {}
+    for part in ('val', 'A', 'B'):
+        split = SeededSplitDataset(dataset, part=part, seed=3, val_samples=20)
+        own = FashionMNISTIDX(
+            data_root=dataset.data_root,
+            subset=part,
+            subset_seed=3,
+            val_samples=20)
+        assert len(split) == len(own)
+        for index in (0, len(split) - 1):
+            np.testing.assert_array_equal(
+                split.get_data_info(index)['img'],
+                own.get_data_info(index)['img'])
+        np.testing.assert_array_equal(split.get_gt_labels(),
+                                      own.get_gt_labels())
+        parts[part] = set(split.indices)
+    assert len(parts['val']) == 20 and len(parts['A']) == 90
+    assert not parts['val'] & parts['A'] and not parts['A'] & parts['B']
+    assert parts['val'] | parts['A'] | parts['B'] == set(range(200))
+    drawn = SeededSplitDataset(dataset, seed=1, max_samples=50)
+    assert len(drawn) == 50 and drawn.indices[-1] > 100  # not the first 50
+    assert drawn.get_cat_ids(0) == [labels[drawn.indices[0]]]
+    with pytest.raises(ValueError, match="part is 'C'; expected None or"):
+        SeededSplitDataset(dataset, part='C')

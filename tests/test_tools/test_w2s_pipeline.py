@@ -364,6 +364,8 @@ def test_a_moved_work_dir_retrains_a_student_from_its_teacher(
 
 
 def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
+    """Few-shot: base classes learnt, novel classes tested in episodes (the
+    iteration floor lowered for time only: the miniature runs it whole)."""
     data_root = write_fashion_like(
         str(tmp_path / 'idx'), num_train=300, num_test=70)
     work_dir = str(tmp_path / 'work')
@@ -373,7 +375,7 @@ def test_few_shot_learns_base_classes_and_tests_novel_episodes(tmp_path):
             CONFIG, '--work-dir', work_dir, '--data-root', data_root,
             '--suite', 'few_shot', '--cfg-options', *SHRUNK,
             f'{few_shot}.test.evaluator.num_queries=1',
-            f'{few_shot}.test.evaluator.num_episodes=20'
+            f'{few_shot}.test.evaluator.num_episodes=20', 'min_iters=60'
         ],
         cwd=REPO_ROOT)
     report = open(osp.join(work_dir, 'report.md')).read()
