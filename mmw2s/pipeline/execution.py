@@ -289,7 +289,7 @@ class Pipeline:
                 outcomes[run.key] = dict(done, trained=False, tested=[])
                 self.events.stage_finished(run.label, done, 'reused')
                 continue
-            teacher = [run.teacher] if run.teacher in study.runs and \
+            teacher = [run.teacher] if run.teacher is not None and \
                 run.teacher not in outcomes else []
             cost = len(run.tests) * study.test_cost()
             if done is None:
@@ -325,6 +325,7 @@ class Pipeline:
         """Send ``jobs``; report their progress from their progress files;
         keep their results in ``outcomes``."""
         progress: Dict[str, int] = {}
+        directories = {job.key: job.directory for job in jobs}
 
         def started(job: Job) -> None:
             progress[job.key] = 0
@@ -332,8 +333,7 @@ class Pipeline:
 
         def poll() -> None:
             for key in progress:
-                path = osp.join(self._directory_of(key, jobs), PROGRESS_FILE)
-                done = _read_count(path)
+                done = _read_count(osp.join(directories[key], PROGRESS_FILE))
                 if done > progress[key]:
                     self.events.advance(done - progress[key])
                     progress[key] = done
@@ -348,15 +348,10 @@ class Pipeline:
                 'trained' if result.get('trained', True) else 're-tested')
             self.events.stage_finished(label, result, outcome)
 
-        for job in jobs:
-            progress_file = osp.join(job.directory, PROGRESS_FILE)
-            if osp.exists(progress_file):
-                os.remove(progress_file)
+        for directory in directories.values():
+            if osp.exists(osp.join(directory, PROGRESS_FILE)):
+                os.remove(osp.join(directory, PROGRESS_FILE))
         return self.dispatcher.run(jobs, started, finished, poll)
-
-    @staticmethod
-    def _directory_of(key: str, jobs: List[Job]) -> str:
-        return next(job.directory for job in jobs if job.key == key)
 
     def _results(self, outcomes: Dict[str, dict]) -> Results:
         results: Results = {}
