@@ -27,8 +27,9 @@ import mmw2s  # noqa: F401
 TRAINING_CONFIGS = sorted(
     path for path in glob.glob(
         osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
-    if '_base_' not in path and osp.sep + 'pipeline' +
-    osp.sep not in path and not osp.basename(path).startswith('_'))
+    if '_base_' not in path and not any(f'{osp.sep}{kind}{osp.sep}' in path
+                                        for kind in ('pipeline', 'study'))
+    and not osp.basename(path).startswith('_'))
 
 
 def test_configs_are_found():

@@ -21,13 +21,12 @@ import sys
 import time
 
 from mmengine.config import Config, DictAction
-from rich.console import Console
-from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
-                           TimeElapsedColumn, TimeRemainingColumn)
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
-from mmw2s.pipeline import (Dispatcher, EvalSpec, Pipeline, PipelineEvents,
-                            StudyFailed, setting_names, write_report)
+from mmw2s.pipeline import (EvalSpec, Pipeline, PipelineEvents, StudyFailed,
+                            setting_names, write_report)
+from mmw2s.pipeline.progress import (add_dispatch_args, dispatcher_from_args,
+                                     exit_on_sigterm, shown)
 
 
 def parse_args() -> argparse.Namespace:
@@ -56,33 +55,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         '--data-root', help="the data's directory (sets data.data_root)")
     parser.add_argument(
-        '--jobs',
-        type=int,
-        default=1,
-        help='runs at a time on this machine (local submitit processes; '
-        'the CPU cores are shared among them)')
-    parser.add_argument(
-        '--threads',
-        type=int,
-        help='CPU threads torch uses in each run (default: the cores '
-        'shared among the --jobs; results may differ in the last bits with '
-        'the number of threads)')
-    parser.add_argument(
         '--dry-run',
         action='store_true',
         help='list the runs the study needs (sizes, epochs, what is saved) '
         'and stop')
-    slurm = parser.add_argument_group(
-        'SLURM', 'send each run to SLURM through submitit instead')
-    slurm.add_argument('--slurm-partition', help='the partition')
-    slurm.add_argument('--slurm-gpus-per-node', type=int, default=1)
-    slurm.add_argument('--slurm-cpus-per-task', type=int, default=8)
-    slurm.add_argument('--slurm-mem-gb', type=int, default=32)
-    slurm.add_argument(
-        '--slurm-timeout-min',
-        type=int,
-        default=24 * 60,
-        help='time limit of one run')
+    add_dispatch_args(parser)
     parser.add_argument(
         '--pretrain-only',
         action='store_true',
@@ -101,68 +78,6 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-class RichEvents(PipelineEvents):
-    """A progress bar with an ETA over every run (on a terminal)."""
-
-    def __init__(self, progress: Progress) -> None:
-        self.progress = progress
-        self.task = progress.add_task('starting', total=None)
-
-    def stage_started(self, label: str, cost: int) -> None:
-        total = (self.progress.tasks[0].total or 0) + cost
-        self.progress.update(self.task, description=label, total=total)
-
-    def advance(self, iterations: int) -> None:
-        self.progress.advance(self.task, iterations)
-
-
-class LineEvents(PipelineEvents):
-    """One line as each run starts and ends (logs, CI)."""
-
-    def stage_started(self, label: str, cost: int) -> None:
-        print(
-            f'{time.strftime("%H:%M:%S")} start {label} ({cost} iters)',
-            flush=True)
-
-    def stage_finished(self, label: str, result, outcome: str) -> None:
-        print(
-            f'{time.strftime("%H:%M:%S")} {outcome}: {label} -> '
-            f'{_outcome_text(result)}',
-            flush=True)
-
-
-def _outcome_text(result) -> str:
-    if result is None:
-        return 'see the errors below'
-    tests = list(result.get('tests', {}).values())
-    if not tests:
-        return result.get('checkpoint', '')
-    parts = []
-    for test in tests:
-        metrics = [
-            f'{name} {value:.2f}%' for name, value in test.items()
-            if '/' in name and not name.endswith('_ci95')
-            and name != 'accuracy/top1'
-        ]
-        parts.append(f'{test["accuracy"]:.2f}%' if 'accuracy' in
-                     test else ', '.join(metrics))
-    return '; '.join(parts)
-
-
-def _dispatcher(args) -> Dispatcher:
-    if not args.slurm_partition:
-        return Dispatcher(args.jobs, args.threads)
-    return Dispatcher(
-        args.jobs,
-        args.threads,
-        slurm=dict(
-            slurm_partition=args.slurm_partition,
-            gpus_per_node=args.slurm_gpus_per_node,
-            cpus_per_task=args.slurm_cpus_per_task,
-            mem_gb=args.slurm_mem_gb,
-            timeout_min=args.slurm_timeout_min))
-
-
 def _run(pipeline: Pipeline, args, settings, command) -> dict:
     if args.dry_run:
         pipeline.pretrained = pipeline.find_backbone()
@@ -178,13 +93,8 @@ def _run(pipeline: Pipeline, args, settings, command) -> dict:
     return pipeline.run(settings, args.seeds)
 
 
-def _exit_on_sigterm(signum, frame) -> None:
-    """Leave through ``finally`` blocks, which stop the running jobs."""
-    sys.exit(f'stopped by signal {signum}')
-
-
 def main() -> None:
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = parse_args()
     command = ' '.join(['python'] + sys.argv)
     plan = Config.fromfile(args.config)
@@ -199,22 +109,10 @@ def main() -> None:
     os.makedirs(work_dir, exist_ok=True)
     pipeline = Pipeline(plan, work_dir,
                         EvalSpec(args.eval_split, args.test_samples),
-                        PipelineEvents(), _dispatcher(args))
+                        PipelineEvents(), dispatcher_from_args(args))
     start = time.time()
     try:
-        if sys.stderr.isatty():
-            with Progress(
-                    TextColumn('{task.description:<36}'),
-                    BarColumn(),
-                    MofNCompleteColumn(),
-                    TimeElapsedColumn(),
-                    TextColumn('ETA'),
-                    TimeRemainingColumn(),
-                    console=Console(file=sys.stderr)) as progress:
-                pipeline.events = RichEvents(progress)
-                results = _run(pipeline, args, settings, command)
-        else:
-            pipeline.events = LineEvents()
+        with shown(pipeline):
             results = _run(pipeline, args, settings, command)
     except StudyFailed as failure:
         sys.exit(str(failure))

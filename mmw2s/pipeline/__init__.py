@@ -14,7 +14,13 @@ submitit, and reported.
   saved, then test what is not);
 - ``dispatch``: submitit (local processes or SLURM), a job after its
   teacher's, a failure stopping only what needs it;
-- ``execution``: the whole study; ``report``: tables, claims, plots.
+- ``execution``: the whole study; ``report``: tables, claims, plots;
+- ``progress``: what the tools show while it runs, and their dispatch
+  options.
+
+A study over a grid of settings (teacher strength, schedule, method) with
+its choices made on the validation part is :mod:`mmw2s.study`, on this
+pipeline.
 """
 from .dispatch import Dispatcher
 from .execution import Pipeline, PipelineEvents, StudyFailed

@@ -3,6 +3,7 @@
 matching one found), then its graph of runs sent out by the dispatcher.
 Finished work is reused when its key matches, cut-short training resumes,
 and a new evaluation only re-tests saved checkpoints."""
+import glob
 import os
 import os.path as osp
 import shutil
@@ -13,7 +14,8 @@ from mmengine.config import Config
 from .data import DataSummary, iterations, split_cfg, summarize
 from .dispatch import Dispatcher, Failure, Job
 from .graph import Run, Study
-from .jobs import PROGRESS_FILE, read_json, run_pretraining, run_stage, saved
+from .jobs import (PROGRESS_FILE, TRAIN_FILE, read_json, run_pretraining,
+                   run_stage, saved)
 from .plan import EvalSpec, file_sha256, plain, resolve_stage, settings_key
 from .stages import init_target, pretrain_cfg, training_cfg
 
@@ -194,7 +196,24 @@ class Pipeline:
         test = None if self.evaluation.split == 'val' else self.summary('test')
         self.study = Study(self.plan, settings, seeds, self.evaluation,
                            self.summary('train'), test, self.pretrained)
+        for run in self.study.runs.values():
+            run.directory = self._saved_directory(run)
         return self.study
+
+    def _saved_directory(self, run: Run) -> str:
+        """The run's directory: where its training was saved, under its own
+        name or the name of another stage (a run is named after the first
+        stage that uses it, and another study may have named it), else its
+        own."""
+        candidates = [run.directory] + sorted(
+            osp.relpath(path, self.work_dir) for path in glob.glob(
+                osp.join(self.work_dir, f'seed_{run.seed}',
+                         f'*-{run.key[:10]}')))
+        for directory in candidates:
+            record = read_json(osp.join(self.work_dir, directory, TRAIN_FILE))
+            if record is not None and record.get('key') == run.key:
+                return directory
+        return run.directory
 
     def describe(self, settings: List[str], seeds: List[int]) -> List[str]:
         """What the study needs, without running it: each run, its size
@@ -259,7 +278,9 @@ class Pipeline:
             pretrained=osp.abspath(self.pretrained)
             if self.pretrained else None,
             teacher_ckpt=teacher_ckpt,
-            teacher_stage=run.teacher_stage)
+            teacher_stage=run.teacher_stage,
+            keep_checkpoints=bool(run.stage.get('keep_checkpoints'))
+            and run.seed in self.evaluation.each_epoch)
         return dict(
             directory=directory,
             key=run.key,
@@ -291,9 +312,11 @@ class Pipeline:
                 continue
             teacher = [run.teacher] if run.teacher is not None and \
                 run.teacher not in outcomes else []
-            cost = len(run.tests) * study.test_cost()
             if done is None:
-                cost += run.cost
+                cost = run.cost + len(run.tests) * study.test_cost()
+            else:
+                cost = (len(run.tests) - len(done['tests'])) * \
+                    study.test_cost()
             labels[run.key] = (run.label, cost)
             jobs.append(
                 Job(key=run.key,
@@ -365,11 +388,7 @@ class Pipeline:
                     train = outcome['train']
                     test = outcome['tests'][entry.test]
                     results[setting][seed][name] = dict(
-                        {
-                            k: v
-                            for k, v in test.items()
-                            if k not in ('key', 'log', 'minutes')
-                        },
+                        _metrics(test),
                         train_images=train['train_images'],
                         epochs=train['epochs'],
                         iterations=train['iterations'],
@@ -385,7 +404,24 @@ class Pipeline:
                         test_minutes=test['minutes'],
                         outcome=_outcome(outcome, entry.test),
                         notes=run.notes)
+                    if entry.epoch_tests:
+                        epoch_tests = [
+                            outcome['tests'][key] for key in entry.epoch_tests
+                        ]
+                        # the last epoch's test is the run's test
+                        results[setting][seed][name].update(
+                            each_epoch=[_metrics(t) for t in epoch_tests],
+                            epoch_test_minutes=sum(t['minutes']
+                                                   for t in epoch_tests[:-1]))
         return results
+
+
+def _metrics(test: dict) -> dict:
+    """A test's result without its bookkeeping."""
+    return {
+        k: v
+        for k, v in test.items() if k not in ('key', 'log', 'minutes', 'epoch')
+    }
 
 
 def _outcome(outcome: dict, test: str) -> str:

@@ -5,7 +5,7 @@ identical runs merged (``transfer/weak`` and ``kd/weak`` train once)."""
 import math
 import os.path as osp
 from dataclasses import dataclass, field
-from typing import Dict, List, NamedTuple, Optional
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
 import numpy as np
 from mmengine.config import Config, ConfigDict
@@ -24,9 +24,12 @@ NOT_TRAINING = ('title', 'name', 'test', 'min_iters')
 
 class Entry(NamedTuple):
     """Where a stage of a setting and seed gets its result: the run that
-    trains it and the key of its test."""
+    trains it, the key of its test, and, when it is tested after every
+    epoch (see ``EvalSpec.each_epoch``), the keys of those tests in epoch
+    order (the last is ``test``)."""
     run: str
     test: str
+    epoch_tests: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -42,8 +45,9 @@ class Run:
         val_samples (int): Size of the validation part.
         teacher (str, optional): Key of the teacher's run.
         teacher_stage (ConfigDict, optional): The teacher's stage.
-        tests (dict): Test key -> what its runner needs to test it
-            (:func:`mmw2s.pipeline.stages.test_parts`).
+        tests (dict): Test key -> ``parts`` (what its runner needs to test
+            it, :func:`mmw2s.pipeline.stages.test_parts`) and ``epoch``
+            (the epoch whose checkpoint it tests; None: the last one).
         cost (int): Training iterations.
         used_by (list[str]): ``setting/stage`` of every stage it serves.
         notes (list[str]): How the data changed what was asked.
@@ -185,9 +189,10 @@ class Study:
                 seed=seed,
                 dependencies=self._dependencies(stage, teacher)))
 
-    def _test(self, run: Run) -> str:
-        """Add the run's test on the evaluation split; its key."""
-        split, asked = self.evaluation
+    def _test(self, run: Run) -> Tuple[str, Tuple[str, ...]]:
+        """Add the run's test on the evaluation split, and its tests after
+        each epoch when asked; their keys."""
+        split, asked, each_epoch = self.evaluation
         if split == 'val':
             samples, digest = None, None
         else:
@@ -196,16 +201,25 @@ class Study:
             digest = (self.test.images_sha256, self.test.labels_sha256)
         eval_set = eval_set_cfg(self.plan, split, run.seed, self.val.count,
                                 samples)
-        key = settings_key(
-            dict(
-                run=run.key,
-                split=split,
-                samples=samples,
-                test_sha256=digest,
-                test=run.stage.get('test', {}),
-                test_pipeline=self.plan.test_pipeline))
-        run.tests[key] = test_parts(self.plan, run.stage, eval_set)
-        return key
+        content = dict(
+            run=run.key,
+            split=split,
+            samples=samples,
+            test_sha256=digest,
+            test=run.stage.get('test', {}),
+            test_pipeline=self.plan.test_pipeline)
+        parts = test_parts(self.plan, run.stage, eval_set)
+        key = settings_key(content)
+        run.tests[key] = dict(parts=parts, epoch=None)
+        if split != 'test' or run.seed not in each_epoch or \
+                not run.stage.get('keep_checkpoints'):
+            return key, ()
+        epoch_keys = []
+        for epoch in range(1, run.stage.epochs):
+            epoch_key = settings_key(dict(content, epoch=epoch))
+            run.tests[epoch_key] = dict(parts=parts, epoch=epoch)
+            epoch_keys.append(epoch_key)
+        return key, tuple(epoch_keys) + (key, )
 
     def _add(self, setting: str, name: str, seed: int) -> Entry:
         stage, images, notes = self._resolved(setting, name, seed)
@@ -229,7 +243,7 @@ class Study:
                 notes=notes)
         run = self.runs[key]
         run.used_by.append(f'{setting}/{name}')
-        return Entry(key, self._test(run))
+        return Entry(key, *self._test(run))
 
     def test_images(self) -> int:
         """Images each stage is tested on (before a test's classes)."""

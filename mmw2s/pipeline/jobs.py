@@ -200,14 +200,23 @@ def _train(spec: dict) -> dict:
     return record
 
 
-def _test(spec: dict, key: str, checkpoint: str) -> dict:
-    """Test ``checkpoint`` with the run's model on one evaluation."""
+def _test(spec: dict, key: str, last: str) -> dict:
+    """Test the run's last checkpoint, or the epoch's that the test names,
+    on one evaluation."""
     directory = spec['directory']
     start = time.time()
+    test = spec['tests'][key]
+    checkpoint = last if test['epoch'] is None else osp.join(
+        directory, f'epoch_{test["epoch"]}.pth')
+    if test['epoch'] is not None and not osp.isfile(checkpoint):
+        raise FileNotFoundError(
+            f'{checkpoint} is missing: testing epoch {test["epoch"]} needs '
+            'the checkpoint of every epoch, kept when the run trains with '
+            'keep_checkpoints=True and its seed in EvalSpec.each_epoch.')
     cfg = Config(
         dict(
             spec['train_cfg'],
-            **spec['tests'][key],
+            **test['parts'],
             work_dir=osp.join(directory, 'tests', key[:16]),
             experiment_name=f'test_{time.time_ns()}',
             load_from=checkpoint,
@@ -223,6 +232,7 @@ def _test(spec: dict, key: str, checkpoint: str) -> dict:
     result = dict(
         metrics,
         key=key,
+        epoch=test['epoch'],
         test_images=len(test_set),
         classes=list(test_set.metainfo['classes']),
         log=osp.relpath(_log_file(runner), directory),
@@ -254,8 +264,10 @@ def run_stage(spec: dict) -> dict:
 
     Args:
         spec (dict): ``directory`` (absolute), ``key``, ``train_cfg`` (a
-            runner config as a dict), ``tests`` (test key -> its test
-            loader, evaluator and loop), ``init`` (see :func:`check_init`)
+            runner config as a dict), ``tests`` (test key -> ``parts``: its
+            test loader, evaluator and loop; ``epoch``: the epoch whose
+            checkpoint it tests, None for the last), ``init`` (see
+            :func:`check_init`)
             and ``threads`` (CPU threads for torch).
 
     Returns:

@@ -4,7 +4,7 @@ keys that name a run's exact training and testing."""
 import copy
 import hashlib
 import json
-from typing import List, NamedTuple, Optional
+from typing import List, NamedTuple, Optional, Tuple
 
 from mmengine.config import Config, ConfigDict
 
@@ -28,9 +28,16 @@ class EvalSpec(NamedTuple):
             hyper-parameters).
         samples (int, optional): Test only a seeded draw of ``samples`` test
             images. Defaults to None (all).
+        each_epoch (tuple[int]): Seeds whose runs of stages with
+            ``keep_checkpoints=True`` keep every epoch's checkpoint and,
+            on the test split, are also tested after every epoch, on the
+            same images: the protocol of authors who keep the best epoch on
+            the test set. Those results are reported apart and never used
+            for a choice. Defaults to ().
     """
     split: str = 'test'
     samples: Optional[int] = None
+    each_epoch: Tuple[int, ...] = ()
 
 
 def plain(value):

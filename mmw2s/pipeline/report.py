@@ -239,7 +239,7 @@ def _size_text(asked, count: int) -> str:
     return f'{count:,}'
 
 
-def _data_lines(pipeline, results: Results) -> List[str]:
+def data_lines(pipeline, results: Results) -> List[str]:
     """What was read: the data set, its classes and sizes, each from the
     data."""
     plan = pipeline.plan
@@ -267,17 +267,30 @@ def _data_lines(pipeline, results: Results) -> List[str]:
     if pipeline.pretrained is not None:
         held_out += (', but the self-supervised pre-training saw them '
                      'without labels, with every other training image')
+    when = 'once, at its end'
+    if evaluation.each_epoch:
+        when = (f'at its end (the runs of seed(s) '
+                f'{list(evaluation.each_epoch)} of the stages that keep '
+                'their checkpoints also after every epoch, for the authors\' '
+                'protocol only)')
     lines = [
         f'- data: `{plan.data.type}` read from '
         f'`{plan.data.get("data_root", "")}`; {study.train.size:,} training '
         f'images; {len(classes)} classes: {", ".join(classes)}',
-        f'- each run is tested once, at its end, on {where} (a setting that '
-        'tests on some classes only says so); chance is '
+        f'- each run is tested {when}, on {where} (a setting that tests on '
+        'some classes only says so); chance is '
         f'{100 / len(classes):.1f}%', held_out
+    ]
+    noted: Dict[str, List[str]] = {}
+    for setting in results:
+        for name, result in results[setting][min(results[setting])].items():
+            for note in result['notes']:
+                noted.setdefault(note, []).append(f'{setting}/{name}')
+    lines += [
+        f'- {", ".join(stages)}: {note}' for note, stages in noted.items()
     ]
     for setting in results:
         for name, result in results[setting][min(results[setting])].items():
-            lines += [f'- {setting}/{name} {note}' for note in result['notes']]
             if result.get('labels_changed') is not None:
                 changed = [
                     f'{by_seed[name]["labels_changed"]:.1%}'
@@ -289,7 +302,7 @@ def _data_lines(pipeline, results: Results) -> List[str]:
     return lines
 
 
-def _pretrain_lines(pipeline) -> List[str]:
+def pretrain_lines(pipeline) -> List[str]:
     if pipeline.pretrained is None:
         return ['- no stage of these settings starts from pre-training']
     record_file = osp.splitext(pipeline.pretrained)[0] + '.json'
@@ -308,14 +321,15 @@ def _pretrain_lines(pipeline) -> List[str]:
 
 def compute_minutes(results: Results) -> float:
     """Minutes the runs of ``results`` took when they ran: each run's
-    training once, and each of its tests once, however many stages share
-    them."""
+    training once, and each of its tests once (with its tests after each
+    epoch), however many stages share them."""
     trained, tested = {}, {}
     for by_seed in results.values():
         for stages in by_seed.values():
             for result in stages.values():
                 trained[result['key']] = result['train_minutes']
-                tested[result['test_key']] = result['test_minutes']
+                tested[result['test_key']] = result['test_minutes'] + \
+                    result.get('epoch_test_minutes', 0.0)
     return sum(trained.values()) + sum(tested.values())
 
 
@@ -372,7 +386,7 @@ def runs_table(results: Results) -> List[str]:
     ]
 
 
-def _environment_line(results: Results) -> str:
+def environment_line(results: Results) -> str:
     cpu = platform.processor() or 'unknown CPU'
     if osp.isfile('/proc/cpuinfo'):
         with open('/proc/cpuinfo') as file:
@@ -450,10 +464,10 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
                                  first.get('test', {}).get('evaluator', {}))
         lines += setting_table(spec, results[setting]) + ['']
     lines += ['## What was run', '']
-    lines += _data_lines(pipeline, results)
-    lines += _pretrain_lines(pipeline)
+    lines += data_lines(pipeline, results)
+    lines += pretrain_lines(pipeline)
     lines += [
-        _environment_line(results),
+        environment_line(results),
         f'- wall time: {elapsed / 60:.1f} min (runs trained or tested in '
         'this invocation; reused runs cost nothing); the runs of this report '
         f'took {compute_minutes(results):.1f} min when they ran (sum of '

@@ -27,6 +27,10 @@ training images; its checkpoint is then tested apart. Its fields:
   labels renumbered in this order (``ClassSubsetDataset``); the model's
   ``num_classes`` follows, and its ``test.classes`` must be the same unless
   its test uses features;
+- ``keep_checkpoints`` (bool, optional): the stage may be tested after
+  every epoch: its runs of the seeds of ``EvalSpec.each_epoch`` keep every
+  epoch's checkpoint (the others only their last), and are tested after
+  each epoch when tested on the test split;
 - ``test`` (dict, optional): how the stage is tested instead of top-1
   accuracy on every class: ``classes`` (list[int]) keeps these classes of
   the evaluation split, ``evaluator`` (dict) replaces ``Accuracy``, and
@@ -51,8 +55,10 @@ def _runtime(work_dir: str,
              name: str,
              seed: int,
              epochs: int,
-             warmup_epochs: int = 0) -> dict:
-    """Schedule, hooks and environment shared by every stage."""
+             warmup_epochs: int = 0,
+             keep_checkpoints: bool = False) -> dict:
+    """Schedule, hooks and environment shared by every stage; the last
+    checkpoint is kept, or every epoch's with ``keep_checkpoints``."""
     schedule = [
         dict(
             type='CosineAnnealingLR',
@@ -86,7 +92,9 @@ def _runtime(work_dir: str,
             logger=dict(type='LoggerHook', interval=20, ignore_last=False),
             param_scheduler=dict(type='ParamSchedulerHook'),
             checkpoint=dict(
-                type='CheckpointHook', interval=1, max_keep_ckpts=1),
+                type='CheckpointHook',
+                interval=1,
+                max_keep_ckpts=-1 if keep_checkpoints else 1),
             sampler_seed=dict(type='DistSamplerSeedHook')),
         env_cfg=dict(
             cudnn_benchmark=False,
@@ -201,7 +209,8 @@ def training_cfg(plan: Config,
                  val_samples: int,
                  pretrained: Optional[str] = None,
                  teacher_ckpt: Optional[str] = None,
-                 teacher_stage: Optional[ConfigDict] = None) -> Config:
+                 teacher_stage: Optional[ConfigDict] = None,
+                 keep_checkpoints: bool = False) -> Config:
     """The runner config of a training stage (see the module's doc), with
     no test: the study tests its checkpoint apart (:func:`test_parts`).
 
@@ -217,13 +226,15 @@ def training_cfg(plan: Config,
             is ``'pretrain'``.
         teacher_ckpt (str, optional): The teacher stage's checkpoint.
         teacher_stage (ConfigDict, optional): The teacher stage.
+        keep_checkpoints (bool): Keep every epoch's checkpoint, not only
+            the last. Defaults to False.
 
     Returns:
         Config: A runner config.
     """
     recipe = plan.models[stage.model]
     cfg = _runtime(work_dir, stage.name, seed, stage.epochs,
-                   stage.get('warmup_epochs', 0))
+                   stage.get('warmup_epochs', 0), keep_checkpoints)
     cfg.update(
         model=_model_cfg(plan, stage, pretrained, teacher_ckpt, teacher_stage),
         optim_wrapper=copy.deepcopy(recipe.optim_wrapper),

@@ -2,8 +2,9 @@
 """The command lines of ``tools/train.py`` and ``tools/test.py``: the options
 of mmpretrain's tools of the same names, and how each one changes a config.
 
-mmpretrain's tools give every dataloader ``pin_memory=True`` and
-``persistent_workers=True`` unless the config says otherwise; torch refuses
+mmpretrain's tools give every dataloader ``pin_memory=True``,
+``persistent_workers=True`` and ``collate_fn=dict(type='default_collate')``
+unless the config says otherwise; torch refuses
 persistent workers without workers, so here they are on only where
 ``num_workers > 0``, and pinning only where there is a CUDA device to pin for
 (torch warns on every epoch otherwise).
@@ -150,7 +151,9 @@ def set_dataloader_defaults(cfg: Config,
                             pin_memory: bool,
                             persistent_workers: Optional[bool] = None) -> None:
     """Give each dataloader of ``cfg`` mmpretrain's defaults where the config
-    leaves them unset: ``pin_memory`` where a CUDA device is present and,
+    leaves them unset: ``collate_fn=dict(type='default_collate')`` (not
+    mmengine's ``pseudo_collate``), ``pin_memory`` where a CUDA device is
+    present and,
     unless ``persistent_workers`` is None, ``persistent_workers`` where the
     loader has workers. A False flag also switches off what the config set.
 
@@ -165,6 +168,7 @@ def set_dataloader_defaults(cfg: Config,
         loader = cfg.get(field)
         if loader is None:
             continue
+        loader.setdefault('collate_fn', dict(type='default_collate'))
         loader.setdefault('pin_memory', torch.cuda.is_available())
         if not pin_memory:
             loader.pin_memory = False
@@ -183,6 +187,28 @@ def _set_work_dir(cfg: Config, args: argparse.Namespace) -> None:
     elif cfg.get('work_dir', None) is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
+
+
+def check_loops_for_runner(cfg: Config) -> None:
+    """Refuse mmrazor's ``SingleTeacherDistillValLoop`` under mmengine's
+    ``FlexibleRunner``: the loop reads the built model's teacher when it
+    is built, and ``FlexibleRunner`` builds its loops before its model (the
+    strategy builds that), so it would stop with an ``AttributeError`` of
+    a ``ConfigDict``.
+
+    Raises:
+        ValueError: ``val_cfg`` names that loop and ``runner_type`` is
+            ``FlexibleRunner``.
+    """
+    loop = (cfg.get('val_cfg') or {}).get('type', '')
+    if cfg.get('runner_type') == 'FlexibleRunner' and str(loop).split(
+            '.')[-1] == 'SingleTeacherDistillValLoop':
+        raise ValueError(
+            f'val_cfg.type is {loop!r} with runner_type=\'FlexibleRunner\': '
+            'that loop reads the teacher of the built model when it is '
+            'built, and FlexibleRunner builds its loops before the model. '
+            "Use val_cfg = dict(type='mmrazor.WeakToStrongValLoop'), which "
+            'reports the teacher\'s metrics too (and PGR).')
 
 
 def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
@@ -219,6 +245,7 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
     # after --cfg-options, which may change `num_workers`
     set_dataloader_defaults(cfg, not args.no_pin_memory,
                             not args.no_persistent_workers)
+    check_loops_for_runner(cfg)
     return cfg
 
 

@@ -32,7 +32,7 @@ from torch.distributed.fsdp import MixedPrecisionPolicy
 import mmw2s  # noqa: F401
 from mmw2s.apis import student_checkpoint, student_config
 from mmw2s.datasets import WeakLabelDataset
-from mmw2s.engine.strategies import FullyShardStrategy
+from mmw2s.engine.strategies import FullyShardStrategy, fully_shard_strategy
 from mmw2s.engine.strategies.fully_shard_strategy import check_mixed_precision
 from mmw2s.utils import load_checkpoint_safely
 
@@ -317,6 +317,49 @@ def test_under_bfloat16_the_student_logits_and_losses_are_fp32(
     # the backbone's cast too
     assert {param.grad.dtype
             for param in student.parameters()} == {torch.float32}
+
+
+def _prepared(tmp_path):
+    strategy = FullyShardStrategy(
+        work_dir=str(tmp_path), env_kwargs=dict(launcher='pytorch'))
+    strategy.prepare(Config.fromfile(FSDP_CONFIG).model)
+    return strategy
+
+
+def test_fsdp_loading_names_missing_and_unexpected_keys(
+        one_process_group, tmp_path, monkeypatch):
+    """A checkpoint with a wrong prefix, or without a bias, is not loaded
+    silently: its keys are named (an error with strict=True), and the keys
+    that match are loaded."""
+    strategy = _prepared(tmp_path)
+    full = strategy.model_state_dict()
+    bias = next(key for key in full if key.endswith('bias'))
+    warnings = []
+    monkeypatch.setattr(fully_shard_strategy, 'print_log',
+                        lambda message, **kwargs: warnings.append(message))
+    with pytest.raises(
+            RuntimeError,
+            match=r'(?s)unexpected key in source state_dict: wrong\..*'
+            r'missing keys in source state_dict: '):
+        strategy.load_model_state_dict(
+            {
+                f'wrong.{key}': value
+                for key, value in full.items()
+            },
+            strict=True)
+    changed = {key: value + 1 for key, value in full.items()}
+    partial = {key: value for key, value in changed.items() if key != bias}
+    strategy.load_model_state_dict(partial)
+    assert warnings == [
+        'The model and loaded state dict do not match exactly\n\n'
+        f'missing keys in source state_dict: {bias}\n'
+    ]
+    loaded = strategy.model_state_dict()
+    assert torch.equal(loaded[bias], full[bias])
+    for key in partial:
+        assert torch.equal(loaded[key], changed[key]), key
+    strategy.load_model_state_dict(full, strict=True)
+    assert len(warnings) == 1
 
 
 def test_a_built_optimizer_and_amp_are_refused(tmp_path):

@@ -7,6 +7,7 @@ import os.path as osp
 import pytest
 
 from mmw2s.pipeline.dispatch import Dispatcher, Job
+from mmw2s.pipeline.jobs import _test
 
 
 def _jobs(tmp_path, given):
@@ -58,3 +59,17 @@ def test_jobs_and_threads_must_be_positive_counts():
         Dispatcher(threads='2')
     assert Dispatcher(jobs=64).threads == 1
     assert Dispatcher(slurm=dict(cpus_per_task=6)).threads == 6
+
+
+def test_an_epoch_test_without_its_checkpoint_names_it(tmp_path):
+    """A run trained without ``keep_checkpoints`` cannot be tested after an
+    earlier epoch: the job says which file is missing and why."""
+    spec = dict(
+        directory=str(tmp_path),
+        train_cfg={},
+        tests=dict(key=dict(parts={}, epoch=2)))
+    with pytest.raises(
+            FileNotFoundError,
+            match=r'epoch_2\.pth is missing.*'
+            r'keep_checkpoints=True'):
+        _test(spec, 'key', str(tmp_path / 'epoch_3.pth'))

@@ -292,7 +292,7 @@ def test_every_stage_builds_its_model_and_data(plan, tmp_path):
             pretrained=BACKBONE,
             teacher_ckpt=teacher_ckpt,
             teacher_stage=run.teacher_stage)
-        [test] = run.tests.values()
+        [test] = [test['parts'] for test in run.tests.values()]
         model = MMRAZOR_MODELS.build(cfg.model)
         model.init_weights()
         if teacher:
@@ -378,3 +378,25 @@ def test_a_run_starting_from_weights_it_cannot_load_stops(plan):
             classifier_cfg(plan,
                            _run(study, 'finetune').stage)),
         pipeline.init_spec(_run(study, 'finetune')))
+
+
+def test_a_run_saved_under_another_stages_name_is_found(plan, tmp_path):
+    """A run is named after the first stage that uses it; a study whose
+    stage of the same run has another name finds it by its key."""
+    pipeline = _pipeline(plan, work_dir=tmp_path)
+    pipeline.pretrained = BACKBONE
+    run = _run(pipeline.plan_study(['transfer'], [0]), 'finetune')
+    assert run.directory == osp.join('seed_0', f'finetune-{run.key[:10]}')
+    renamed = osp.join('seed_0', f'finetune_short-{run.key[:10]}')
+    os.makedirs(osp.join(tmp_path, renamed))
+    # a directory of that name, its training not finished, is not it
+    assert pipeline.plan_study(['transfer'],
+                               [0]).runs[run.key].directory == run.directory
+    with open(osp.join(tmp_path, renamed, 'train.json'), 'w') as file:
+        json.dump(dict(key=run.key), file)
+    # nor is its own directory when it holds nothing finished
+    os.makedirs(osp.join(tmp_path, run.directory))
+    study = pipeline.plan_study(['transfer'], [0])
+    assert study.runs[run.key].directory == renamed
+    assert _run(study, 'adaptconf').directory.startswith(
+        osp.join('seed_0', 'adaptconf-'))

@@ -1,6 +1,7 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """The tools' command lines: mmpretrain's options, and what each does to a
 config."""
+import ast
 import os
 import os.path as osp
 import re
@@ -32,6 +33,34 @@ def test_tools_take_every_option_of_mmpretrains_tools(name, parser):
     assert '--no-pin-memory' in theirs  # the regex reads their file
     ours = set(parser()._option_string_actions)
     assert theirs <= ours, sorted(theirs - ours)
+
+
+def collate_fn_of_mmpretrain_tool(name: str) -> dict:
+    """The ``collate_fn`` of the dataloader defaults in mmpretrain's tool,
+    read from its source."""
+    with open(osp.join(MMPRETRAIN_TOOLS, name)) as file:
+        tree = ast.parse(file.read())
+    [collate_fn] = [
+        keyword.value for node in ast.walk(tree) if isinstance(node, ast.Call)
+        for keyword in node.keywords if keyword.arg == 'collate_fn'
+    ]
+    return ast.literal_eval(
+        ast.Dict(
+            keys=[ast.Constant(k.arg) for k in collate_fn.keywords],
+            values=[k.value for k in collate_fn.keywords]))
+
+
+@pytest.mark.parametrize('name', ['train.py', 'test.py'])
+def test_collate_fn_is_mmpretrains_default(name):
+    theirs = collate_fn_of_mmpretrain_tool(name)
+    assert theirs == dict(type='default_collate')  # read from their file
+    cfg = loaders_cfg(0)
+    set_dataloader_defaults(cfg, pin_memory=True)
+    assert cfg.train_dataloader.collate_fn == theirs
+    own = dict(type='pseudo_collate')
+    cfg = loaders_cfg(0, collate_fn=own)
+    set_dataloader_defaults(cfg, pin_memory=True)
+    assert cfg.train_dataloader.collate_fn == own
 
 
 def loaders_cfg(num_workers: int, **loader) -> Config:
@@ -174,3 +203,26 @@ def test_metrics_are_written_by_the_main_process_only(tmp_path, monkeypatch,
     assert os.listdir(tmp_path) == (['metrics.json'] if main_process else [])
     if main_process:
         assert mmengine.load(out) == metrics
+
+
+@pytest.mark.parametrize('runner_type, loop, refused', [
+    ('FlexibleRunner', 'mmrazor.SingleTeacherDistillValLoop', True),
+    ('FlexibleRunner', 'SingleTeacherDistillValLoop', True),
+    ('FlexibleRunner', 'mmrazor.WeakToStrongValLoop', False),
+    ('Runner', 'mmrazor.SingleTeacherDistillValLoop', False),
+])
+def test_a_val_loop_flexible_runner_cannot_build_is_refused(
+        runner_type, loop, refused):
+    cfg = loaders_cfg(0)
+    cfg.runner_type = runner_type
+    cfg.val_cfg = dict(type=loop)
+    args = parse_tool_args(train_arg_parser(), ['cfg.py'])
+    if not refused:
+        merge_train_args(cfg, args)
+        return
+    with pytest.raises(
+            ValueError,
+            match=rf"val_cfg.type is '{loop}' with "
+            r"runner_type='FlexibleRunner'.*Use val_cfg = "
+            r"dict\(type='mmrazor.WeakToStrongValLoop'\)"):
+        merge_train_args(cfg, args)

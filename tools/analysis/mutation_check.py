@@ -4,17 +4,20 @@ tests fail to notice.
 
 Each mutant changes one line of the committed code (``git archive HEAD``,
 unpacked into a temporary copy; the working tree is never touched) and runs
-the tests that cover that code. A mutant is *killed* when those tests fail,
-*survives* when they pass. The unmutated copy must pass the same tests
-first, so a kill is the mutation's doing.
+the tests that cover that code. A mutant is *killed* when one of those
+tests fails, *survives* when they pass; a timeout, or pytest collecting no
+test or stopping on an error of its own, is reported as no verdict. The
+unmutated copy must pass the same tests first, so a kill is the mutation's
+doing.
 
 Usage::
 
     python tools/analysis/mutation_check.py            # every mutant
     python tools/analysis/mutation_check.py --only noisy_label_is_clean
 
-Exits 1 if a mutant survives or a mutant's line is no longer in its file
-(the list must then be updated with the code).
+Exits 1 unless every mutant is killed (one survived, reached no verdict,
+or its line is no longer in its file: the list must then be updated with
+the code).
 """
 import argparse
 import os
@@ -168,9 +171,29 @@ def unpack_head(destination: str) -> None:
     subprocess.run(['tar', '-x', '-C', destination], input=archive, check=True)
 
 
-def run_tests(copy_root: str, tests: List[str], timeout: int) -> bool:
-    """Whether ``tests`` pass in ``copy_root``, with its mmw2s imported
-    (first on PYTHONPATH, also in the tools the tests launch)."""
+# pytest's exit codes (pytest.ExitCode) and what they say of a mutant
+PASSED, FAILED = 'passed', 'failed'
+EXIT_CODES = {
+    0: PASSED,
+    1: FAILED,
+    2: 'interrupted',
+    3: 'internal error of pytest',
+    4: 'usage error of pytest',
+    5: 'no test collected',
+}
+
+
+def tests_outcome(returncode: int) -> str:
+    """What pytest's exit code says: ``'passed'``, ``'failed'`` (a test
+    failed: the only outcome that kills a mutant), or why no verdict was
+    reached."""
+    return EXIT_CODES.get(returncode, f'pytest exited {returncode}')
+
+
+def run_tests(copy_root: str, tests: List[str], timeout: int) -> str:
+    """Run ``tests`` in ``copy_root``, with its mmw2s imported (first on
+    PYTHONPATH, also in the tools the tests launch); their outcome (see
+    :func:`tests_outcome`), or ``'timed out after N s'``."""
     env = dict(os.environ, PYTHONPATH=copy_root)
     command = [
         sys.executable, '-m', 'pytest', '-x', '-q', '-p', 'no:cacheprovider'
@@ -183,8 +206,18 @@ def run_tests(copy_root: str, tests: List[str], timeout: int) -> bool:
             capture_output=True,
             timeout=timeout)
     except subprocess.TimeoutExpired:
-        return False
-    return result.returncode == 0
+        return f'timed out after {timeout} s'
+    return tests_outcome(result.returncode)
+
+
+def mutant_verdict(outcome: str) -> str:
+    """``'killed'`` only when a test failed, ``'SURVIVED'`` when they all
+    passed, else ``'no verdict (<why>)'``."""
+    if outcome == FAILED:
+        return 'killed'
+    if outcome == PASSED:
+        return 'SURVIVED'
+    return f'no verdict ({outcome})'
 
 
 def check_imports_the_copy(copy_root: str) -> None:
@@ -236,8 +269,10 @@ def main() -> int:
         unpack_head(copy_root)
         check_imports_the_copy(copy_root)
         baseline = sorted({test for m in mutants for test in m.tests})
-        if not run_tests(copy_root, baseline, args.timeout * 4):
-            print(f'The unmutated code fails {baseline}: fix that first.')
+        outcome = run_tests(copy_root, baseline, args.timeout * 4)
+        if outcome != PASSED:
+            print(f'The unmutated code\'s tests {baseline}: {outcome}; fix '
+                  'that first.')
             return 1
         for mutant in mutants:
             start = time.time()
@@ -246,10 +281,10 @@ def main() -> int:
             except ValueError as error:
                 outcomes[mutant.name] = f'stale ({error})'
             else:
-                passed = run_tests(copy_root, mutant.tests, args.timeout)
+                outcome = run_tests(copy_root, mutant.tests, args.timeout)
                 with open(osp.join(copy_root, mutant.path), 'w') as file:
                     file.write(original)
-                outcomes[mutant.name] = 'SURVIVED' if passed else 'killed'
+                outcomes[mutant.name] = mutant_verdict(outcome)
             print(
                 f'{mutant.name}: {outcomes[mutant.name]} '
                 f'({time.time() - start:.0f} s; {mutant.path}; '

@@ -1,5 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import dataclasses
+import logging
 import re
 from collections import Counter
 from typing import Dict, List, Optional, Sequence, Tuple, Union
@@ -8,6 +9,7 @@ import torch
 from mmengine._strategy import FSDPStrategy, SingleDeviceStrategy
 from mmengine.config import Config
 from mmengine.device import get_device
+from mmengine.logging import print_log
 from mmengine.optim import AmpOptimWrapper, BaseOptimWrapper
 from mmengine.registry import OPTIM_WRAPPERS, STRATEGIES
 from torch import nn
@@ -72,6 +74,22 @@ def check_mixed_precision(student: nn.Module,
 
 
 @STRATEGIES.register_module()
+def key_mismatch(missing: Sequence[str], unexpected: Sequence[str]) -> str:
+    """mmengine's message for a state dict that does not match its model
+    (empty when it does)."""
+    lines = []
+    if unexpected:
+        lines.append('unexpected key in source state_dict: '
+                     f'{", ".join(unexpected)}\n')
+    if missing:
+        lines.append(
+            f'missing keys in source state_dict: {", ".join(missing)}\n')
+    if not lines:
+        return ''
+    return '\n'.join(
+        ['The model and loaded state dict do not match exactly\n'] + lines)
+
+
 class FullyShardStrategy(FSDPStrategy):
     """Train with torch's ``fully_shard`` (FSDP2) under ``FlexibleRunner``.
 
@@ -300,6 +318,12 @@ class FullyShardStrategy(FSDPStrategy):
                               ) -> None:  # yapf: disable
         """Shard a full state dict (every rank holds it) into the model.
 
+        Keys the model has and the state dict lacks (missing), and keys it
+        has and the model lacks (unexpected), are named as mmengine's
+        loader names them: in a warning, or in the error with ``strict``.
+        (torch's ``set_model_state_dict`` with full state dicts reports
+        no missing key at all.)
+
         Args:
             state_dict (dict): Full state dict, keyed as the unwrapped model.
             strict (bool): Whether every key must match. Defaults to False.
@@ -311,10 +335,20 @@ class FullyShardStrategy(FSDPStrategy):
                 re.sub(pattern, replacement, key): value
                 for key, value in state_dict.items()
             }
+        own = set(self.model.state_dict())
+        mismatch = key_mismatch(
+            missing=sorted(own - set(state_dict)),
+            unexpected=sorted(set(state_dict) - own))
+        if mismatch and strict:
+            raise RuntimeError(mismatch)
+        if mismatch:
+            print_log(mismatch, logger='current', level=logging.WARNING)
         set_model_state_dict(
-            self.model,
-            state_dict,
-            options=StateDictOptions(full_state_dict=True, strict=strict))
+            self.model, {
+                key: value
+                for key, value in state_dict.items() if key in own
+            },
+            options=StateDictOptions(full_state_dict=True, strict=False))
 
     def load_optim_state_dict(self, state_dict: dict) -> None:
         """Shard a full optimizer state dict (keyed by parameter names) into

@@ -1,0 +1,208 @@
+# Copyright (c) mmw2s contributors. All rights reserved.
+"""The study, run as a user runs it on a GPU machine (``tools/study_gpu.sh``
+and its full-size config), at a tiny size on the CPU: generated IDX files
+whose training labels are stored sorted by class.
+
+What the tiny size shrinks, for time only: the grid (two teachers, two
+values of the threshold, schedules of 1 and 2 epochs, seeds 0 and 1, KD
+and AdaptConf), the models (a 1-layer ViT in batches of 8), the
+pre-training (1 epoch) and the iteration floor (none; the pipeline's tests
+run it).
+"""
+import glob
+import json
+import os.path as osp
+import re
+import sys
+
+import pytest
+from conftest import REPO_ROOT, run_tool
+from idx_helpers import write_fashion_like
+
+FULL = osp.join(REPO_ROOT, 'configs', 'study', 'w2s_fashion-mnist_full.py')
+SHRUNK = [
+    'models.strong.model.backbone.arch.num_layers=1',
+    'models.strong.batch_size=8', 'pretrain.model.backbone.arch.num_layers=1',
+    'pretrain.epochs=1', 'pretrain.warmup_epochs=0', 'pretrain.batch_size=50'
+]
+TINY = f'''_base_ = [{FULL!r}]
+min_iters = 0
+study = dict(
+    teachers=dict(
+        _delete_=True,
+        lenet_1ep=dict(model='weak', train='train', epochs=1, min_iters=0),
+        lenet_4ep=dict(model='weak', train='train', epochs=4, min_iters=0)),
+    schedules=dict(short=1, patient=2),
+    methods=dict(_delete_=True,
+                 kd=dict(loss=dict(type='KLDivergence', tau=1.0)),
+                 adaptconf=dict(loss=dict(type='AdaptConfLoss', tau=1.0))),
+    tuned=dict(values=[0.5, 4.0]),
+    seeds=[0, 1])
+'''
+# 300 training images: 25 held out (the validation part), 275 to train on
+VAL = 25
+
+
+def _run(config, work_dir, data_root):
+    return run_tool([
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'study_gpu.sh'), '--data-root', data_root,
+        '--cfg-options', *SHRUNK
+    ],
+                    cwd=REPO_ROOT,
+                    extra_env=dict(
+                        CONFIG=config,
+                        JOBS='2',
+                        WORK_DIR=work_dir,
+                        PYTHON=sys.executable))
+
+
+@pytest.fixture(scope='module')
+def tiny_study(tmp_path_factory):
+    root = tmp_path_factory.mktemp('study')
+    data_root = write_fashion_like(
+        str(root / 'idx'), num_train=300, num_test=70, sorted_by_class=True)
+    config = root / 'tiny.py'
+    config.write_text(TINY)
+    work_dir = str(root / 'work')
+    first = _run(str(config), work_dir, data_root)
+    with open(osp.join(work_dir, 'results.json')) as file:
+        results = json.load(file)
+    return dict(
+        config=str(config),
+        data_root=data_root,
+        work_dir=work_dir,
+        stdout=first.stdout,
+        results=results,
+        report=open(osp.join(work_dir, 'report.md')).read())
+
+
+def test_choices_are_made_on_the_validation_part(tiny_study):
+    results = tiny_study['results']
+    selection = results['selection']
+    for setting in selection.values():
+        for result in setting['0'].values():
+            assert result['test_images'] == VAL
+    assert set(selection['select_teachers']) == {'0'}
+    for schedule, choice in results['values'].items():
+        accuracy = choice['accuracy']
+        assert accuracy == {
+            value:
+            selection[f'select_threshold_{schedule}']['0']
+            [f'adaptconf_threshold_{value}']['accuracy']
+            for value in ('0.5', '4.0')
+        }
+        best = max(accuracy.values())
+        assert choice['value'] == float(
+            next(v for v in ('0.5', '4.0') if accuracy[v] == best))
+    for schedule, choice in results['teachers'].items():
+        student = selection['select_teachers']['0'][f'finetune_{schedule}'][
+            'accuracy']
+        assert choice['student'] == student
+        gaps = {
+            teacher:
+            student - selection['select_teachers']['0'][teacher]['accuracy']
+            for teacher in ('lenet_1ep', 'lenet_4ep')
+        }
+        assert choice['gaps'] == pytest.approx(gaps)
+        assert choice['teacher'] == min(
+            gaps, key=lambda teacher: abs(gaps[teacher] - 3.2))
+
+
+def test_the_chosen_selection_run_is_reused_by_the_study(tiny_study):
+    results = tiny_study['results']
+    for schedule in ('short', 'patient'):
+        teacher = results['teachers'][schedule]['teacher']
+        value = results['values'][schedule]['value']
+        cell = results['results'][f'{schedule}_{teacher}']
+        chosen = results['selection'][f'select_threshold_{schedule}']['0'][
+            f'adaptconf_threshold_{value}']
+        assert cell['0']['adaptconf']['key'] == chosen['key']
+        assert cell['0']['adaptconf']['outcome'] == 're-tested'
+        assert cell['0']['adaptconf']['test_images'] == 70
+        assert cell['1']['adaptconf']['key'] != chosen['key']
+    # every teacher at the short schedule, the reference one when patient
+    cells = set(results['results'])
+    assert {c
+            for c in cells if c.startswith('short_')
+            } == {'short_lenet_1ep', 'short_lenet_4ep'}
+    assert cells - {'short_lenet_1ep', 'short_lenet_4ep'} == {
+        f'patient_{results["teachers"]["patient"]["teacher"]}'
+    }
+
+
+def test_seed_0_is_tested_after_every_epoch(tiny_study):
+    results = tiny_study['results']
+    cell = results['results'][
+        f'patient_{results["teachers"]["patient"]["teacher"]}']
+    for stage in ('finetune', 'kd', 'adaptconf', 'strong_to_strong'):
+        result = cell['0'][stage]
+        assert len(result['each_epoch']) == result['epochs'] == 2
+        directory = osp.join(tiny_study['work_dir'], result['directory'])
+        tested = {}
+        for path in glob.glob(osp.join(directory, 'tests', '*.json')):
+            with open(path) as file:
+                test = json.load(file)
+            if test['test_images'] == 70:  # not the selection's on val
+                tested[test['epoch']] = test['accuracy']
+        assert tested == {
+            1: result['each_epoch'][0]['accuracy'],
+            None: result['accuracy']
+        }
+        assert sorted(
+            osp.basename(path)
+            for path in glob.glob(osp.join(directory, 'epoch_*.pth'))) == [
+                'epoch_1.pth', 'epoch_2.pth'
+            ]
+        assert 'each_epoch' not in cell['1'][stage]
+    # the teacher is not part of the comparison
+    assert 'each_epoch' not in cell['0'][results['teachers']['patient']
+                                         ['teacher']]
+
+
+def _row(report, cell, comparison):
+    match = re.search(rf'^\| {cell} \| {re.escape(comparison)} \| (.*) \|$',
+                      report, re.MULTILINE)
+    assert match, f'no row {cell} {comparison}'
+    return [part.strip() for part in match.group(1).split('|')]
+
+
+def test_the_report_shows_both_protocols_on_the_same_runs(tiny_study):
+    results = tiny_study['results']
+    report = tiny_study['report']
+    cell = f'patient_{results["teachers"]["patient"]["teacher"]}'
+    by_seed = results['results'][cell]
+    honest = [
+        by_seed[seed]['adaptconf']['accuracy'] -
+        by_seed[seed]['kd']['accuracy'] for seed in ('0', '1')
+    ]
+    best = {
+        stage: max(test['accuracy']
+                   for test in by_seed['0'][stage]['each_epoch'])
+        for stage in ('adaptconf', 'kd')
+    }
+    authors = best['adaptconf'] - best['kd']
+    honest_part, authors_part = report.split("## The authors' protocol")
+    row = _row(authors_part, cell, 'adaptconf − kd')
+    # the honest paired differences; seed 0 last epoch; seed 0 best epoch
+    assert row[1] == f'{honest[0]:+.2f}'
+    assert row[2] == f'{authors:+.2f}'
+    assert row[3] == f'{authors - honest[0]:+.2f}'
+    gains = _row(honest_part, cell, 'adaptconf − kd')
+    assert gains[1] == ', '.join(f'{d:+.2f}' for d in honest)
+    for figure in ('gains.png', 'epochs.png', 'curves.png'):
+        assert osp.getsize(osp.join(tiny_study['work_dir'], figure)) > 0
+    # the full-size config trains on every training image but the
+    # validation part
+    assert by_seed['1']['finetune']['train_images'] == 275
+    assert 'asked for' not in report
+    assert 'not run: the teacher axis under the patient schedule' in report
+
+
+def test_a_rerun_trains_nothing(tiny_study):
+    again = _run(tiny_study['config'], tiny_study['work_dir'],
+                 tiny_study['data_root'])
+    assert 'trained:' not in again.stdout
+    assert 're-tested:' not in again.stdout
+    assert 'reused: seed 1 short_lenet_1ep/kd' in again.stdout
+    assert re.search(r'start ', again.stdout) is None
