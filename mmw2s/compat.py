@@ -17,6 +17,11 @@ mmengine_package_lookup      ``pkg_resources`` cannot be imported
                              (setuptools >= 81)
 mmengine_safe_checkpoints    torch >= 2.6 (``torch.load`` defaults to
                              ``weights_only=True``)
+mmengine_safe_urls           mmengine's ``load_from_http`` loads with torch's
+                             ``load_state_dict_from_url``, whose
+                             ``weights_only`` defaults to False (mmengine
+                             <= 0.10.7, every torch): a checkpoint by URL
+                             could run code
 mmengine_cpu_distributed     no CUDA device (mmengine <= 0.10.7 always calls
                              ``torch.cuda.set_device``)
 mmengine_atomic_writes       mmengine <= 0.10.7 (``LocalBackend.put`` writes
@@ -28,10 +33,12 @@ retired_mmcls_references     always: ``mmcls::`` config references get an
 import functools
 import importlib.metadata
 import importlib.util
+import inspect
 import os
 import os.path as osp
 import tempfile
-from typing import Dict
+import urllib.parse
+from typing import Dict, Optional
 
 import torch
 from mmengine.utils import digit_version
@@ -121,6 +128,55 @@ def _load_local_checkpoints_safely() -> None:
 
     CheckpointLoader.register_scheme(
         prefixes='', loader=load_from_local_safely, force=True)
+
+
+def _url_checkpoints_are_unsafe() -> bool:
+    """Whether mmengine's ``load_from_http`` leaves ``weights_only`` to
+    torch's ``load_state_dict_from_url`` (default False)."""
+    from mmengine.runner import checkpoint
+    return 'weights_only' not in inspect.getsource(checkpoint.load_from_http)
+
+
+def download_checkpoint(url: str, model_dir: Optional[str] = None) -> str:
+    """The local copy of the checkpoint at ``url``: downloaded once into
+    ``model_dir`` (default: torch hub's ``checkpoints`` directory), by rank
+    0 first in a distributed run, as mmengine's ``load_from_http`` does."""
+    from mmengine.dist import get_dist_info
+
+    directory = model_dir or osp.join(torch.hub.get_dir(), 'checkpoints')
+    path = osp.join(directory, osp.basename(urllib.parse.urlparse(url).path))
+
+    def download() -> None:
+        if not osp.isfile(path):
+            os.makedirs(directory, exist_ok=True)
+            torch.hub.download_url_to_file(url, path, progress=False)
+
+    rank, world_size = get_dist_info()
+    if rank == 0:
+        download()
+    if world_size > 1:
+        torch.distributed.barrier()
+        if rank > 0:
+            download()
+    return path
+
+
+def _load_url_checkpoints_safely() -> None:
+    """Load ``http://`` and ``https://`` checkpoints (``Pretrained`` inits,
+    ``load_from``) as local ones: downloaded, then unpickled with exactly
+    the globals mmengine checkpoints need."""
+    from mmengine.runner.checkpoint import CheckpointLoader
+
+    from mmw2s.utils.safe_checkpoint import load_checkpoint_safely
+
+    def load_from_http_safely(filename, map_location=None):
+        return load_checkpoint_safely(
+            download_checkpoint(filename), map_location)
+
+    CheckpointLoader.register_scheme(
+        prefixes=('http://', 'https://'),
+        loader=load_from_http_safely,
+        force=True)
 
 
 def _distribute_on_cpu() -> None:
@@ -246,6 +302,8 @@ def apply_compat_patches() -> Dict[str, bool]:
         ('mmengine_safe_checkpoints',
          lambda: digit_version(torch.__version__) >= digit_version('2.6.0'),
          _load_local_checkpoints_safely),
+        ('mmengine_safe_urls', _url_checkpoints_are_unsafe,
+         _load_url_checkpoints_safely),
         ('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu),
         ('mmengine_atomic_writes', lambda: digit_version(
             importlib.metadata.version('mmengine')) <= digit_version('0.10.7'),

@@ -1,5 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 import importlib.util
+import inspect
 import os.path as osp
 
 import pytest
@@ -32,6 +33,9 @@ def test_patches_are_active_exactly_where_upstream_is_broken():
         digit_version(torch.__version__) >= digit_version('2.6.0'))
     assert patches['mmengine_cpu_distributed'] == (
         not torch.cuda.is_available())
+    from mmengine.runner.checkpoint import load_from_http
+    assert patches['mmengine_safe_urls'] == (
+        'weights_only' not in inspect.getsource(load_from_http))
 
 
 def test_mmrazor_quantization_raises_a_clear_error():

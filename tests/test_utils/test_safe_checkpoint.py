@@ -1,6 +1,9 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import functools
+import http.server
 import os
 import os.path as osp
+import threading
 
 import numpy as np
 import pytest
@@ -105,3 +108,61 @@ def test_missing_checkpoint_names_the_path(tmp_path):
     path = osp.join(str(tmp_path), 'absent.pth')
     with pytest.raises(FileNotFoundError, match='absent.pth'):
         load_checkpoint_safely(path)
+
+
+@pytest.fixture
+def served(tmp_path, monkeypatch):
+    """A directory served over HTTP on 127.0.0.1, and torch hub's download
+    directory in ``tmp_path``."""
+    root = tmp_path / 'served'
+    root.mkdir()
+    monkeypatch.setattr(torch.hub, 'get_dir', lambda: str(tmp_path / 'hub'))
+    handler = functools.partial(
+        http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f'http://127.0.0.1:{server.server_address[1]}'
+    server.shutdown()
+    server.server_close()
+
+
+def test_url_checkpoints_load_as_safely_as_local_ones(served, tmp_path):
+    """mmengine's http(s) loader leaves ``weights_only`` to torch's
+    ``load_state_dict_from_url`` (False): a URL could run code."""
+    root, url = served
+    marker = tmp_path / 'pwned'
+    torch.save({
+        'state_dict': {},
+        'payload': RunsACommand(str(marker))
+    }, root / 'evil.pth')
+    with pytest.raises(UnsafeCheckpointError, match='evil.pth'):
+        _load_checkpoint(f'{url}/evil.pth', map_location='cpu')
+    assert not marker.exists()
+    torch.save(full_training_checkpoint(), root / 'epoch_1.pth')
+    checkpoint = _load_checkpoint(f'{url}/epoch_1.pth', map_location='cpu')
+    assert checkpoint['meta']['iter'] == 3
+    assert osp.isfile(tmp_path / 'hub' / 'checkpoints' / 'epoch_1.pth')
+
+
+def test_teacher_and_pretrained_weights_load_by_url(served):
+    from mmpretrain.registry import MODELS
+
+    from mmw2s.models.algorithms.teacher_checkpoint import load_teacher_weights
+    root, url = served
+    cfg = dict(
+        type='mmpretrain.ImageClassifier',
+        backbone=dict(type='mmpretrain.LeNet5', num_classes=4),
+        head=dict(type='mmpretrain.ClsHead'))
+    source = MODELS.build(cfg)
+    torch.save({'state_dict': source.state_dict()}, root / 'lenet.pth')
+    teacher = MODELS.build(cfg)
+    load_teacher_weights(teacher, f'{url}/lenet.pth')
+    student = MODELS.build(
+        dict(
+            cfg,
+            init_cfg=dict(type='Pretrained', checkpoint=f'{url}/lenet.pth')))
+    student.init_weights()
+    for model in (teacher, student):
+        for key, value in source.state_dict().items():
+            assert torch.equal(model.state_dict()[key], value), key
