@@ -11,8 +11,10 @@ import os.path as osp
 import re
 from typing import Callable, Dict, List
 
+import mmpretrain
 import pytest
 import torch
+import yaml
 from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
@@ -273,3 +275,66 @@ def test_init_weights_loads_every_checkpoint_of_the_config(path, tmp_path):
             # loading copies: exactly the checkpoint's values
             assert torch.equal(loaded[key], value), \
                 f'{".".join(attributes)}.{key}'
+
+
+MMPRETRAIN_MIM = osp.join(osp.dirname(mmpretrain.__file__), '.mim')
+URL_CONFIG_DIR = osp.join(REPO_ROOT, 'configs', 'imagenet')
+
+
+@functools.lru_cache(maxsize=None)
+def hosted_weights() -> Dict[str, dict]:
+    """mmpretrain's installed metafile entries, by their weights' URL."""
+    entries = {}
+    for path in glob.glob(
+            osp.join(MMPRETRAIN_MIM, 'configs', '*', 'metafile.yml')):
+        with open(path) as file:
+            for entry in yaml.safe_load(file).get('Models') or []:
+                if entry.get('Weights'):
+                    entries[entry['Weights']] = entry
+    return entries
+
+
+def downloaded(model_cfg) -> List[tuple]:
+    """``(url, module config)`` of every checkpoint a model config takes by
+    URL: its teacher's and its ``Pretrained`` inits'."""
+    found = [(module.init_cfg.checkpoint, module)
+             for _, module in pretrained_modules(model_cfg)
+             if '://' in module.init_cfg.checkpoint]
+    if '://' in str(model_cfg.get('teacher_ckpt')):
+        found.append((model_cfg.teacher_ckpt, model_cfg.teacher))
+    return found
+
+
+def _architecture(backbone) -> tuple:
+    arch = backbone.get('arch', 'base')
+    if isinstance(arch, str):
+        arch = VisionTransformer.arch_zoo[arch]
+    return (dict(arch), backbone.get('patch_size'))
+
+
+def test_weights_by_url_are_mmpretrains_hosted_ones_for_their_model():
+    """Every URL in our configs is the weights of an entry of mmpretrain's
+    installed metafiles, for the architecture our config builds (no
+    network: the metafiles and configs are the installed ones)."""
+    outside = [
+        path for path in TRAINING_CONFIGS
+        if not path.startswith(URL_CONFIG_DIR) and '://' in open(path).read()
+    ]
+    assert outside == []
+    checked = 0
+    for path in TRAINING_CONFIGS:
+        if not path.startswith(URL_CONFIG_DIR):
+            continue
+        for url, module in downloaded(Config.fromfile(path).model):
+            entry = hosted_weights().get(url)
+            assert entry, f'{path}: {url} is in no mmpretrain metafile'
+            if 'cfg_path' in module:
+                assert module.cfg_path == \
+                    f'mmpretrain::{entry["Config"][len("configs/"):]}', path
+            else:
+                theirs = Config.fromfile(
+                    osp.join(MMPRETRAIN_MIM, entry['Config'])).model.backbone
+                assert _architecture(module) == _architecture(theirs), path
+            checked += 1
+    # the ResNet-50 teacher of 3 configs, the MAE ViT-B of 4, the ViT-L of 1
+    assert checked >= 8

@@ -6,11 +6,15 @@
 # The recipe is the ViT-B/16 one with MAE's ViT-L column (He et al. 2022,
 # Table 9): 50 epochs, base lr 1e-3 x 1024 / 256, layer-wise decay 0.75,
 # drop path 0.2. Memory per GPU (computed):
-# tools/analysis/memory_per_gpu.py. Set mae_pretrained to the MAE
-# pre-trained ViT-L/16 (mmpretrain's mae_vit-large-p16 checkpoints).
+# tools/analysis/memory_per_gpu.py.
 _base_ = ['./adaptconf_resnet50_vit-base-p16-mae_8xb128-coslr-100e_in1k.py']
 
-mae_pretrained = 'work_dirs/mae_vit-large-p16_8xb512-amp-coslr-1600e_in1k.pth'
+# mmpretrain's mae_vit-large-p16_8xb512-amp-coslr-1600e_in1k (its mae
+# metafile), downloaded on first use
+mae_pretrained = (
+    'https://download.openmmlab.com/mmselfsup/1.x/mae/'
+    'mae_vit-large-p16_8xb512-fp16-coslr-1600e_in1k/'
+    'mae_vit-large-p16_8xb512-fp16-coslr-1600e_in1k_20220825-cc7e98c9.pth')
 lr = 4e-3
 
 model = dict(

@@ -4,12 +4,15 @@
 # 8 x 128, AdamW lr 2e-3 (not scaled with the batch), weight decay 0.05,
 # layer-wise lr decay 0.65, RandAugment m9 / mstd 0.5, random erasing 0.25,
 # mixup 0.8 / cutmix 1.0, label smoothing 0.1, drop path 0.1. What follows
-# is where timm's vit_base_patch16_224 differs from mmpretrain's recipe. Set
-# mae_pretrained to the MAE pre-trained backbone (mmpretrain's
-# mae_vit-base-p16 checkpoints).
+# is where timm's vit_base_patch16_224 differs from mmpretrain's recipe.
 _base_ = ['mmpretrain::mae/benchmarks/vit-base-p16_8xb128-coslr-100e_in1k.py']
 
-mae_pretrained = 'work_dirs/mae_vit-base-p16_8xb512-amp-coslr-1600e_in1k.pth'
+# mmpretrain's mae_vit-base-p16_8xb512-amp-coslr-1600e_in1k (its mae
+# metafile), downloaded on first use
+mae_pretrained = (
+    'https://download.openmmlab.com/mmselfsup/1.x/mae/'
+    'mae_vit-base-p16_8xb512-fp16-coslr-1600e_in1k/'
+    'mae_vit-base-p16_8xb512-fp16-coslr-1600e_in1k_20220825-f7569ca2.pth')
 
 # timm's data config of vit_base_patch16_224: mean and std 0.5, bicubic,
 # evaluation crop 0.9 (resize the short edge to floor(224 / 0.9) = 248)
