@@ -151,6 +151,26 @@ MUTANTS = [
            '        _update_image(images, info, index)',
            '        images.update(str(index).encode())',
            ['tests/test_pipeline/test_plan.py']),
+    Mutant('study_value_chosen_worst', 'mmw2s/study/selection.py',
+           '        best = max(accuracy.values())',
+           '        best = min(accuracy.values())',
+           ['tests/test_study/test_grid.py']),
+    Mutant('study_reference_teacher_by_gap_alone', 'mmw2s/study/selection.py',
+           'key=lambda name: abs(gaps[name] - study.reference_gap))',
+           'key=lambda name: gaps[name])', ['tests/test_study/test_grid.py']),
+    Mutant('pipeline_every_seed_tested_each_epoch', 'mmw2s/pipeline/graph.py',
+           "if split != 'test' or run.seed not in each_epoch or",
+           "if split != 'test' or", ['tests/test_study/test_grid.py']),
+    Mutant('fsdp_missing_keys_unreported',
+           'mmw2s/engine/strategies/fully_shard_strategy.py',
+           'missing=sorted(own - set(state_dict)),', 'missing=[],', [
+               'tests/test_engine/test_fully_shard_strategy.py::'
+               'test_fsdp_loading_names_missing_and_unexpected_keys'
+           ]),
+    Mutant('compat_url_checkpoints_unsafe', 'mmw2s/compat.py',
+           '         _load_url_checkpoints_safely),',
+           '         lambda: None),',
+           ['tests/test_utils/test_safe_checkpoint.py']),
     Mutant(
         'compat_cpu_distributed_not_applied', 'mmw2s/compat.py',
         "('mmengine_cpu_distributed', _cuda_is_absent, _distribute_on_cpu)",
