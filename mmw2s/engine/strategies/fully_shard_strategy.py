@@ -73,7 +73,6 @@ def check_mixed_precision(student: nn.Module,
             'its backbone computes in param_dtype, its head in fp32.')
 
 
-@STRATEGIES.register_module()
 def key_mismatch(missing: Sequence[str], unexpected: Sequence[str]) -> str:
     """mmengine's message for a state dict that does not match its model
     (empty when it does)."""
@@ -90,6 +89,7 @@ def key_mismatch(missing: Sequence[str], unexpected: Sequence[str]) -> str:
         ['The model and loaded state dict do not match exactly\n'] + lines)
 
 
+@STRATEGIES.register_module()
 class FullyShardStrategy(FSDPStrategy):
     """Train with torch's ``fully_shard`` (FSDP2) under ``FlexibleRunner``.
 
