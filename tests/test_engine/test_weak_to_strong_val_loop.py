@@ -58,7 +58,11 @@ def test_teacher_is_evaluated_once_and_pgr_follows_the_metrics(
 def test_no_gap_gives_no_pgr_and_a_warning_not_an_error(
         tmp_path, image_root, capsys, ceiling):
     runner = _runner(
-        tmp_path, image_root, 'no_gap', weak_acc=50.0, ceiling_acc=ceiling)
+        tmp_path,
+        image_root,
+        f'no_gap_{ceiling}',
+        weak_acc=50.0,
+        ceiling_acc=ceiling)
     metrics = runner.val()
     assert 'pgr' not in metrics and 'accuracy/top1' in metrics
     assert f'WARNING - No PGR: the ceiling accuracy ({ceiling}) is not ' \
