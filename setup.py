@@ -102,7 +102,8 @@ setup(
     extras_require={
         'cpu': read_requirements('cpu'),
         'mim': read_requirements('mminstall'),
-        'tests': read_requirements('tests'),
+        'tests': read_requirements('tests') + read_requirements('docs'),
+        'docs': read_requirements('docs'),
     },
     cmdclass={'build_py': BuildPyWithMimAndHook},
     zip_safe=False)

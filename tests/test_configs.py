@@ -4,6 +4,7 @@ weights, and takes two training steps with its own optimizer settings on
 generated data of its input size; and its model, built with generated
 checkpoints in place of those it names, loads each of them in
 ``init_weights``."""
+import ast
 import copy
 import functools
 import glob
@@ -338,3 +339,45 @@ def test_weights_by_url_are_mmpretrains_hosted_ones_for_their_model():
             checked += 1
     # the ResNet-50 teacher of 3 configs, the MAE ViT-B of 4, the ViT-L of 1
     assert checked >= 8
+
+
+def local_teacher_checkpoints(path: str) -> List[str]:
+    """Every ``teacher_ckpt`` a config file sets to a local path (read from
+    its source: the value it writes, not one it inherits)."""
+    with open(path) as file:
+        tree = ast.parse(file.read())
+    values = [
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.keyword) and node.arg == 'teacher_ckpt'
+    ] + [
+        node.value
+        for node in ast.walk(tree) if isinstance(node, ast.Assign) and any(
+            getattr(target, 'id', None) == 'teacher_ckpt'
+            for target in node.targets)
+    ]
+    return [
+        value.value for value in values
+        if isinstance(value, ast.Constant) and '://' not in value.value
+    ]
+
+
+def test_every_local_teacher_has_its_command_in_the_folders_readme():
+    """Where no hosted weights exist, the folder's README names the command
+    that trains the teacher (the config whose default work dir the
+    checkpoint is in) and the path the config expects."""
+    missing, checked = [], 0
+    for path in TRAINING_CONFIGS:
+        for checkpoint in local_teacher_checkpoints(path):
+            with open(osp.join(osp.dirname(path), 'README.md')) as file:
+                readme = file.read()
+            teacher = checkpoint.split('/')[1]
+            command = re.search(
+                r'tools/(dist_)?train\.(sh|py) \S*\b' + re.escape(teacher) +
+                r'\.py\b', readme)
+            if checkpoint not in readme or not command:
+                missing.append((osp.relpath(path, REPO_ROOT), checkpoint))
+            checked += 1
+    assert missing == []
+    # CIFAR-100 distillation (4 folders), CIFAR-10, few-shot, noisy labels
+    # and strong-to-strong
+    assert checked >= 28

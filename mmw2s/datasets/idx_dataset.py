@@ -94,13 +94,13 @@ class IDXDataset(BaseDataset):
         labelled (bool): Read the labels file. With False the labels file
             is never opened and samples carry only ``img`` (self-supervised
             pre-training). Defaults to True.
+        install_hint (str): Added to the error when a file is missing.
+        **kwargs: Other arguments of mmpretrain's ``BaseDataset``, e.g.
+            ``classes`` and ``pipeline``.
 
     Without class names (``classes``, or a subclass's ``METAINFO``), the
     classes are named by their labels: ``'0'`` to the largest label of the
     split read.
-        install_hint (str): Added to the error when a file is missing.
-        **kwargs: Other arguments of mmpretrain's ``BaseDataset``, e.g.
-            ``classes`` and ``pipeline``.
     """
 
     def __init__(self,

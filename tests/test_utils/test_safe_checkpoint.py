@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import copy
 import functools
 import http.server
 import os
@@ -9,7 +10,11 @@ import numpy as np
 import pytest
 import torch
 import torch.nn as nn
+from conftest import TEST_CONFIGS
+from mmengine.config import Config
+from mmengine.hooks import Hook
 from mmengine.logging import HistoryBuffer, MessageHub
+from mmengine.runner import Runner
 from mmengine.runner.checkpoint import _load_checkpoint
 
 import mmw2s  # noqa: F401
@@ -166,3 +171,43 @@ def test_teacher_and_pretrained_weights_load_by_url(served):
     for model in (teacher, student):
         for key, value in source.state_dict().items():
             assert torch.equal(model.state_dict()[key], value), key
+
+
+class _RecordsStartingWeights(Hook):
+    """Keeps the teacher's and the student's weights as training starts
+    (after the runner initialised them)."""
+
+    def before_train(self, runner) -> None:
+        model = runner.model
+        self.teacher = copy.deepcopy(model.teacher.state_dict())
+        self.student = copy.deepcopy(model.architecture.state_dict())
+
+
+def test_config_with_url_weights_trains(served, image_root, tmp_path):
+    """The tiny weak-to-strong config with its teacher (``teacher_ckpt``)
+    and its student's backbone (a ``Pretrained`` init) given by URL trains,
+    starting from exactly the served weights."""
+    from mmpretrain.registry import MODELS
+
+    root, url = served
+    cfg = Config.fromfile(osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py'))
+    teacher = MODELS.build(cfg.weak_model).state_dict()
+    torch.save({'state_dict': teacher}, root / 'teacher.pth')
+    backbone = MODELS.build(cfg.strong_model).backbone.state_dict()
+    torch.save({'state_dict': backbone}, root / 'backbone.pth')
+    cfg.model.teacher_ckpt = f'{url}/teacher.pth'
+    cfg.model.allow_random_teacher = False
+    cfg.model.architecture.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=f'{url}/backbone.pth')
+    for loader in ('train', 'val', 'test'):
+        cfg[f'{loader}_dataloader'].dataset.data_root = image_root
+    cfg.work_dir = str(tmp_path / 'work')
+    runner = Runner.from_cfg(cfg)
+    starting = _RecordsStartingWeights()
+    runner.register_hook(starting)
+    runner.train()
+    for key, value in teacher.items():
+        assert torch.equal(starting.teacher[key], value), key
+    for key, value in backbone.items():
+        assert torch.equal(starting.student[f'backbone.{key}'], value), key
+    assert osp.isfile(osp.join(cfg.work_dir, 'epoch_2.pth'))
