@@ -107,3 +107,13 @@ def test_the_documentation_builds_without_warnings(tmp_path):
                             cwd=REPO_ROOT)
     assert result.returncode == 0, result.stderr[-4000:]
     assert osp.isfile(tmp_path / 'html' / 'api.html')
+
+
+def test_the_readmes_relative_links_exist():
+    with open(osp.join(REPO_ROOT, 'README.md'), encoding='utf-8') as file:
+        targets = re.findall(r'\]\(([^)#:]+)(?:#[^)]*)?\)', file.read())
+    missing = [
+        target for target in targets
+        if not osp.exists(osp.join(REPO_ROOT, target))
+    ]
+    assert missing == [] and len(targets) >= 8
