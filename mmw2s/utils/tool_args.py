@@ -11,6 +11,7 @@ persistent workers without workers, so here they are on only where
 """
 import argparse
 import copy
+import gc
 import os
 import os.path as osp
 from typing import Optional
@@ -358,7 +359,17 @@ def test_and_write(runner: Runner, out: Optional[str],
 
 
 def end_process_group() -> None:
-    """Shut the process group down before the interpreter exits: left to
-    exit, gloo's threads can abort a finished run (SIGABRT, seen on CPU)."""
+    """Shut the process group down before the interpreter exits.
+
+    A finished runner lives on in reference cycles (its loops hold it), and
+    with it the DDP wrapper whose reducer holds the group and its work
+    objects. Left to interpreter finalization, they are destroyed while
+    gloo's worker threads still run, and a finished run aborts ("terminate
+    called without an active exception", SIGABRT). So: collect those cycles
+    first, wait for every rank, then destroy the group while the interpreter
+    is whole. Call it after the last reference to the runner is gone.
+    """
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
+        dist.barrier()
         dist.destroy_process_group()

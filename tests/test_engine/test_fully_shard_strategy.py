@@ -52,8 +52,6 @@ GPU_WEIGHT_ATOL = 1e-4
 SPLITS = ('train', 'val', 'test')
 # the logged terms compared step by step
 COMPARED = ('loss', 'student.', 'distill.', 'teacher_', 'grad_norm')
-# gloo sometimes aborts a finished run at exit (see tests/conftest.py)
-MAX_LAUNCHES = 3
 # seconds all the launches of one job may take together (one takes 20-40)
 LAUNCH_TIMEOUT = 300
 # seconds the other nodes get to end once one node has failed
@@ -86,9 +84,9 @@ def kill_sessions(processes: List[subprocess.Popen]) -> None:
 
 def wait_for_all(processes: List[subprocess.Popen], deadline: float) -> bool:
     """Wait until every process has ended. Once one has failed, the others
-    get ``PEER_GRACE`` seconds (a node whose peer aborted can wait for it
-    for ever), then are killed. Returns False, having killed them all, if
-    ``deadline`` passed first."""
+    get ``PEER_GRACE`` seconds (torchrun's agent would wait for a failed
+    node's agent up to its exit barrier, 300 s), then are killed. Returns
+    False, having killed them all, if ``deadline`` passed first."""
     failed_at = None
     while any(process.poll() is None for process in processes):
         now = time.monotonic()
@@ -105,38 +103,34 @@ def wait_for_all(processes: List[subprocess.Popen], deadline: float) -> bool:
 
 def launch_together(commands: List[List[str]], envs: List[dict]) -> str:
     """Run the commands at once (the nodes of one job) from the repository
-    root, each in a session of its own; relaunch them, at most twice, when
-    gloo aborted at exit; fail if any exits non-zero, or, killing every
-    process of every session (torchrun's workers too), if they have not all
-    ended ``LAUNCH_TIMEOUT`` seconds after the first launch. Returns their
-    output."""
+    root, each in a session of its own, once; fail if any exits non-zero or
+    prints gloo's abort, or, killing every process of every session
+    (torchrun's workers too), if they have not all ended
+    ``LAUNCH_TIMEOUT`` seconds after the launch. Returns their output."""
     deadline = time.monotonic() + LAUNCH_TIMEOUT
-    for _ in range(MAX_LAUNCHES):
-        # files, not pipes: a node blocked on a full pipe would hang the job
-        logs = [tempfile.TemporaryFile('w+') for _ in commands]
-        processes = [
-            subprocess.Popen(
-                command,
-                cwd=REPO_ROOT,
-                env=dict(os.environ, **env),
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True)
-            for command, env, log in zip(commands, envs, logs)
-        ]
-        timed_out = not wait_for_all(processes, deadline)
-        outputs = []
-        for log in logs:
-            log.seek(0)
-            outputs.append(log.read())
-            log.close()
-        if timed_out:
-            pytest.fail(f'not ended within {LAUNCH_TIMEOUT} s, killed:\n' +
-                        '\n'.join(output[-4000:] for output in outputs))
-        if not any(GLOO_TEARDOWN_ABORT in output for output in outputs):
-            break
+    # files, not pipes: a node blocked on a full pipe would hang the job
+    logs = [tempfile.TemporaryFile('w+') for _ in commands]
+    processes = [
+        subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=dict(os.environ, **env),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True)
+        for command, env, log in zip(commands, envs, logs)
+    ]
+    timed_out = not wait_for_all(processes, deadline)
+    outputs = []
+    for log in logs:
+        log.seek(0)
+        outputs.append(log.read())
+        log.close()
+    if timed_out:
+        pytest.fail(f'not ended within {LAUNCH_TIMEOUT} s, killed:\n' +
+                    '\n'.join(output[-4000:] for output in outputs))
     for command, process, output in zip(commands, processes, outputs):
-        if process.returncode != 0:
+        if process.returncode != 0 or GLOO_TEARDOWN_ABORT in output:
             pytest.fail(f'{" ".join(command)} exited {process.returncode}\n'
                         f'{output[-8000:]}')
     return ''.join(outputs)
@@ -153,8 +147,8 @@ def dist_train(config: str, work_dir: str, image_root: str, *extra: str,
 
 def scalars(work_dir: str, key: str) -> List[Dict[str, float]]:
     """The logged records of a run that have ``key`` ('loss': the training
-    steps; 'pgr': the validations), from its last launch (a relaunch after
-    a gloo abort logs under a later timestamp)."""
+    steps; 'pgr': the validations), from its last launch (a resumed run
+    logs under a later timestamp)."""
     files = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
     assert files, f'no scalars.json under {work_dir}'
     with open(max(files)) as file:
