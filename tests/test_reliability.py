@@ -122,24 +122,55 @@ def test_mmcls_references_get_a_clear_error(tmp_path):
         get_config('mmcls::resnet/resnet18_8xb32_in1k.py')
 
 
-def test_nonfinite_student_logits_stop_the_run_and_keep_the_checkpoint(
-        tmp_path, image_root):
+@pytest.mark.parametrize('part, culprit, innocent',
+                         [('student', 'student', 'weak teacher'),
+                          ('teacher', 'weak teacher', 'student')])
+def test_nonfinite_logits_stop_the_run_naming_their_model(
+        tmp_path, image_root, part, culprit, innocent):
     work_dir = str(tmp_path / 'nan')
     config = with_hooks(
         tmp_path, W2S_CONFIG, "dict(type='mmrazor.NonFiniteCheckHook'), "
-        "dict(type='mmrazor.PoisonStudentHook', at_iter=6)")
+        f"dict(type='mmrazor.PoisonWeightsHook', at_iter=6, part='{part}')")
     result = run_with_plugins(train_command(config, work_dir, image_root))
     assert result.returncode != 0
     assert 'Non-finite loss at iteration 6 (epoch 2): loss nan: the ' \
-        'student produced non-finite logits' in result.stderr
-    assert 'the student produced non-finite logits' in result.stderr
-    assert 'weak teacher produced' not in result.stderr
+        f'{culprit} produced non-finite logits' in result.stderr
+    assert f'{innocent} produced' not in result.stderr
     checkpoints = sorted(glob.glob(osp.join(work_dir, 'epoch_*.pth')))
     assert [osp.basename(path) for path in checkpoints] == ['epoch_1.pth']
     state = load_checkpoint_safely(checkpoints[0])['state_dict']
     assert all(
         torch.isfinite(value).all() for value in state.values()
         if value.is_floating_point())
+
+
+def test_skipped_batches_are_counted_on_across_a_resume(tmp_path, image_root):
+    """SkipNonFiniteOptimWrapper's count is saved in each checkpoint and
+    restored on resume: a batch skipped before the resume and one after
+    make 2 (4 iterations an epoch)."""
+    config = with_hooks(
+        tmp_path, W2S_CONFIG,
+        "dict(type='mmrazor.PoisonWeightsHook', at_iter=2, once=True), "
+        "dict(type='mmrazor.PoisonWeightsHook', at_iter=10, once=True)")
+    skipping = ['optim_wrapper.type=SkipNonFiniteOptimWrapper']
+    first = str(tmp_path / 'first')
+    result = run_with_plugins(
+        train_command(config, first, image_root, *skipping,
+                      'train_cfg.max_epochs=1'))
+    assert result.returncode == 0, result.stderr[-4000:]
+    resumed = str(tmp_path / 'resumed')
+    result = run_with_plugins(
+        train_command(config, resumed, image_root, *skipping) +
+        ['--resume', osp.join(first, 'epoch_1.pth')])
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    def skipped(work_dir: str, epoch: int) -> int:
+        checkpoint = load_checkpoint_safely(
+            osp.join(work_dir, f'epoch_{epoch}.pth'))
+        return checkpoint['message_hub']['runtime_info']['skipped_batches']
+
+    assert skipped(first, 1) == 1
+    assert [skipped(resumed, epoch) for epoch in (2, 3)] == [1, 2]
 
 
 def test_skip_nonfinite_optim_wrapper_skips_and_counts():

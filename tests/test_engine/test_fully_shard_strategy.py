@@ -24,6 +24,7 @@ from mmengine.config import Config
 from mmengine.device import get_device
 from mmengine.optim import OptimWrapper
 from mmengine.registry import DefaultScope
+from mmengine.runner import Runner
 from mmpretrain.registry import DATASETS
 from mmpretrain.structures import DataSample
 from torch import nn
@@ -375,6 +376,22 @@ def test_a_built_optimizer_and_amp_are_refused(tmp_path):
     assert type(
         strategy.build_optim_wrapper(
             dict(optimizer=dict(type='SGD', lr=0.1)), model)) is OptimWrapper
+
+
+def test_ddp_validation_gives_the_metrics_of_one_process(
+        ddp_run, tmp_path, image_root):
+    """The student's and the teacher's accuracy and PGR that the 2-process
+    run's last validation logged (results gathered across ranks) are those
+    of its checkpoint validated in one process."""
+    logged = scalars(ddp_run, 'pgr')[-1]
+    cfg = Config.fromfile(DDP_CONFIG)
+    for split in SPLITS:
+        cfg[f'{split}_dataloader'].dataset.data_root = image_root
+    cfg.load_from = osp.join(ddp_run, 'epoch_2.pth')
+    cfg.work_dir = str(tmp_path)
+    metrics = Runner.from_cfg(cfg).val()
+    for key in ('accuracy/top1', 'teacher.accuracy/top1', 'pgr'):
+        assert metrics[key] == pytest.approx(logged[key], abs=1e-4), key
 
 
 def test_fsdp_on_two_nodes_trains_as_ddp_on_one_does(ddp_run, fsdp_run):

@@ -182,3 +182,31 @@ def test_test_tool_draws_every_interval_th_sample(trained_work_dir, tmp_path,
     # hook names a drawing by the image's file name); interval 1 would also
     # draw 1.png to 3.png
     assert sorted(p.name for p in show_dir.iterdir()) == ['0.png_0.png']
+
+
+def test_dist_test_gives_the_metrics_of_one_process(trained_work_dir, tmp_path,
+                                                    image_root, teacher_ckpt):
+    """tools/dist_test.sh (2 CPU processes, ``--launcher pytorch``) scores
+    a checkpoint as tools/test.py does in one process."""
+    checkpoint = osp.join(trained_work_dir, 'epoch_2.pth')
+
+    def tested_accuracy(command: list, work_dir: str, **env) -> tuple:
+        """The accuracies the command logged, and its log."""
+        result = run_tool(
+            command + ['--work-dir', str(tmp_path / work_dir)] +
+            data_options(image_root, teacher_ckpt),
+            cwd=REPO_ROOT,
+            extra_env=env)
+        log = result.stdout + result.stderr
+        return re.findall(r'Epoch\(test\).*accuracy/top1: ([\d.]+)', log), log
+
+    one, _ = tested_accuracy(
+        python_tool('test.py') + [CONFIG, checkpoint], 'one')
+    two, log = tested_accuracy([
+        'bash',
+        osp.join(REPO_ROOT, 'tools', 'dist_test.sh'), CONFIG, checkpoint, '2'
+    ],
+                               'two',
+                               PORT=str(free_port()))
+    assert re.search(r'world_size: 2|Distributed launcher: pytorch', log)
+    assert len(one) == 1 and one == two

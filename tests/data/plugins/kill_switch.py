@@ -1,6 +1,8 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """Test plugins: a hook that kills its own process (SIGKILL) at a chosen
-iteration, and one that makes the student's weights non-finite."""
+iteration, and one that makes the student's or the teacher's weights
+non-finite."""
+import copy
 import os
 import signal
 
@@ -23,17 +25,39 @@ class KillAtIterHook(Hook):
 
 
 @HOOKS.register_module()
-class PoisonStudentHook(Hook):
-    """Fills the student's weights with NaN before iteration ``at_iter``."""
+class PoisonWeightsHook(Hook):
+    """Fills the weights of ``part`` (``'student'`` or ``'teacher'``) with
+    NaN before iteration ``at_iter``; with ``once``, puts them back after
+    it (one non-finite batch)."""
 
-    def __init__(self, at_iter: int) -> None:
+    def __init__(self,
+                 at_iter: int,
+                 part: str = 'student',
+                 once: bool = False) -> None:
         self.at_iter = at_iter
+        self.part = part
+        self.once = once
+        self.saved = None
+
+    def _part(self, runner) -> torch.nn.Module:
+        model = runner.model.module if hasattr(runner.model,
+                                               'module') else runner.model
+        return getattr(model, self.part)
 
     def before_train_iter(self, runner, batch_idx, data_batch=None) -> None:
         if runner.iter + 1 != self.at_iter:
             return
-        model = runner.model.module if hasattr(runner.model,
-                                               'module') else runner.model
+        part = self._part(runner)
+        self.saved = copy.deepcopy(part.state_dict())
         with torch.no_grad():
-            for parameter in model.student.parameters():
+            for parameter in part.parameters():
                 parameter.fill_(torch.nan)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx,
+                         data_batch=None,
+                         outputs=None) -> None:
+        if self.once and self.saved is not None:
+            self._part(runner).load_state_dict(self.saved)
+            self.saved = None
