@@ -236,13 +236,15 @@ def merge_train_args(cfg: Config, args: argparse.Namespace) -> Config:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+    # after --cfg-options, which may give `auto_scale_lr.base_batch_size`
     if args.auto_scale_lr:
         if 'auto_scale_lr' not in cfg:
             raise KeyError('--auto-scale-lr needs `auto_scale_lr = '
-                           'dict(base_batch_size=...)` in the config.')
+                           'dict(base_batch_size=...)` in the config or '
+                           'in --cfg-options.')
         cfg.auto_scale_lr.enable = True
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
     # after --cfg-options, which may change `num_workers`
     set_dataloader_defaults(cfg, not args.no_pin_memory,
                             not args.no_persistent_workers)

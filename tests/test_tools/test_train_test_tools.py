@@ -3,6 +3,7 @@
 KD run (SingleTeacherDistill + KLDivergence) with generated images."""
 import os.path as osp
 import re
+import subprocess
 
 import mmengine
 import pytest
@@ -210,3 +211,42 @@ def test_dist_test_gives_the_metrics_of_one_process(trained_work_dir, tmp_path,
                                PORT=str(free_port()))
     assert re.search(r'world_size: 2|Distributed launcher: pytorch', log)
     assert len(one) == 1 and one == two
+
+
+@pytest.mark.parametrize('processes', [1, 2])
+def test_auto_scale_lr_scales_by_the_total_batch(tmp_path, image_root,
+                                                 teacher_ckpt, processes):
+    """--auto-scale-lr multiplies the learning rate by (processes x 4 images
+    a batch) / ``auto_scale_lr.base_batch_size`` (here 16)."""
+    if processes == 1:
+        command = python_tool('train.py') + [CONFIG]
+    else:
+        command = [
+            'bash',
+            osp.join(REPO_ROOT, 'tools', 'dist_train.sh'), CONFIG, '2'
+        ]
+    result = run_tool(
+        command + ['--work-dir', str(tmp_path), '--auto-scale-lr'] +
+        data_options(image_root, teacher_ckpt) +
+        ['auto_scale_lr.base_batch_size=16'],
+        cwd=REPO_ROOT,
+        extra_env=dict(PORT=str(free_port())))
+    rates = re.findall(r'Epoch\(train\).* lr: ([\d.e+-]+)',
+                       result.stdout + result.stderr)
+    assert rates and all(
+        float(rate) == pytest.approx(0.01 * 4 * processes / 16)
+        for rate in rates)
+
+
+def test_auto_scale_lr_needs_a_base_batch_size(tmp_path, image_root,
+                                               teacher_ckpt):
+    result = subprocess.run(
+        python_tool('train.py') +
+        [CONFIG, '--work-dir',
+         str(tmp_path), '--auto-scale-lr'] +
+        data_options(image_root, teacher_ckpt),
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True)
+    assert result.returncode != 0
+    assert '--auto-scale-lr needs `auto_scale_lr' in result.stderr
