@@ -42,6 +42,8 @@ FSDP_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit_fsdp.py')
 MMENGINE_FSDP_CONFIG = osp.join(TEST_CONFIGS,
                                 'w2s_tiny_cnn_to_vit_mmengine_fsdp.py')
 OFFLINE_FSDP_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_offline_fsdp.py')
+VIT_TO_CNN_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_vit_to_cnn_augconf.py')
+PLUGINS = osp.join(REPO_ROOT, 'tests', 'data', 'plugins')
 DIST_TRAIN = osp.join(REPO_ROOT, 'tools', 'dist_train.sh')
 # FSDP sums the gradient norm it clips by shard by shard, DDP tensor by
 # tensor: the weights differ by up to 1.5e-8 after 8 steps (bitwise equal
@@ -389,6 +391,51 @@ def test_ddp_validation_gives_the_metrics_of_one_process(
         cfg[f'{split}_dataloader'].dataset.data_root = image_root
     cfg.load_from = osp.join(ddp_run, 'epoch_2.pth')
     cfg.work_dir = str(tmp_path)
+    metrics = Runner.from_cfg(cfg).val()
+    for key in ('accuracy/top1', 'teacher.accuracy/top1', 'pgr'):
+        assert metrics[key] == pytest.approx(logged[key], abs=1e-4), key
+
+
+def test_a_batchnorm_student_under_ddp_validates_as_one_process(
+        tmp_path, image_root, monkeypatch):
+    """A CNN student with BatchNorm on 2 processes, with mmengine's
+    SyncBuffersHook: both ranks end with the same running statistics (the
+    mean of theirs), and the run's last validation is its checkpoint's in
+    one process."""
+    config = tmp_path / 'bn_student.py'
+    config.write_text(
+        f'_base_ = [{VIT_TO_CNN_CONFIG!r}]\n'
+        "custom_imports = dict(imports=['mmw2s', 'kill_switch'], "
+        'allow_failed_imports=False)\n'
+        "custom_hooks = [dict(type='mmrazor.WarmupFactorHook', "
+        "schedule='epoch', ratio=0.5), dict(type='SyncBuffersHook'), "
+        "dict(type='mmrazor.SaveBuffersHook')]\n")
+    work_dir = str(tmp_path / 'work')
+    launch_together([[
+        'bash', DIST_TRAIN,
+        str(config), '2', '--work-dir', work_dir, '--cfg-options'
+    ] + [
+        f'{split}_dataloader.dataset.data_root={image_root}'
+        for split in SPLITS
+    ]], [dict(PORT=str(free_port()), PYTHONPATH=PLUGINS)])
+    ranks = [
+        torch.load(
+            osp.join(work_dir, f'buffers_rank{rank}.pth'), weights_only=True)
+        for rank in (0, 1)
+    ]
+    statistics = [name for name in ranks[0] if 'running_' in name]
+    assert statistics and all(
+        name.startswith('architecture.') for name in statistics)
+    for name in ranks[0]:
+        assert torch.equal(ranks[0][name], ranks[1][name]), name
+    logged = scalars(work_dir, 'pgr')[-1]
+    monkeypatch.syspath_prepend(PLUGINS)
+    cfg = Config.fromfile(str(config))
+    for split in SPLITS:
+        cfg[f'{split}_dataloader'].dataset.data_root = image_root
+    cfg.custom_hooks = []
+    cfg.load_from = osp.join(work_dir, 'epoch_4.pth')
+    cfg.work_dir = str(tmp_path / 'one')
     metrics = Runner.from_cfg(cfg).val()
     for key in ('accuracy/top1', 'teacher.accuracy/top1', 'pgr'):
         assert metrics[key] == pytest.approx(logged[key], abs=1e-4), key

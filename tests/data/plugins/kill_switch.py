@@ -7,6 +7,7 @@ import os
 import signal
 
 import torch
+from mmengine.dist import get_rank
 from mmengine.hooks import Hook
 from mmrazor.registry import HOOKS
 
@@ -61,3 +62,19 @@ class PoisonWeightsHook(Hook):
         if self.once and self.saved is not None:
             self._part(runner).load_state_dict(self.saved)
             self.saved = None
+
+
+@HOOKS.register_module()
+class SaveBuffersHook(Hook):
+    """Saves this rank's model buffers (BatchNorm statistics) after
+    training, as ``{work_dir}/buffers_rank{rank}.pth``."""
+
+    priority = 'LOWEST'
+
+    def after_train(self, runner) -> None:
+        model = runner.model.module if hasattr(runner.model,
+                                               'module') else runner.model
+        torch.save(
+            {name: value.clone()
+             for name, value in model.named_buffers()},
+            os.path.join(runner.work_dir, f'buffers_rank{get_rank()}.pth'))
