@@ -4,8 +4,11 @@
 Both losses are ``mean_i (1 - w_i) KD_i + mean_i w_i CE_i^self`` with a
 per-sample weight ``w`` that carries no gradient. Through autograd this
 keeps a dozen full-size temporaries alive for the backward pass; here the
-forward uses the fused (log-)softmax kernels once per input and temperature
-and the gradient is written out:
+forward runs the fused log-softmax kernel once per input and temperature
+(the teacher's probabilities are the exponential of its log-probabilities,
+and its log-ratio to the student is formed in place), the backward reuses
+the student's log-probabilities of the forward (one or two (N, C) tensors
+kept, none recomputed from the logits), and the gradient is written out:
 
     d/dz_s [(1 - w) KD]  = (1 - w) tau (softmax(z_s / tau) - p_t)
     d/dz_s [w CE^self]   = w (softmax(z_s) - onehot(argmax z_s))
@@ -42,13 +45,13 @@ class ConfidenceDistillation(torch.autograd.Function):
                 factor: float) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         # float32 throughout, also under --amp (autocast runs bmm in half)
         with torch.autocast(preds_S.device.type, enabled=False):
-            scaled_T = _scaled(preds_T, tau)
             log_probs_S_tau = F.log_softmax(_scaled(preds_S, tau), dim=1)
             # a masked teacher class (logit -inf) has p_t = 0 and
             # log p_t = -inf; clamping makes its KD term 0 * finite = 0
             log_probs_T_tau = F.log_softmax(
-                scaled_T, dim=1).clamp_min_(torch.finfo(preds_T.dtype).min)
-            probs_T = F.softmax(scaled_T, dim=1)
+                _scaled(preds_T, tau),
+                dim=1).clamp_min_(torch.finfo(preds_T.dtype).min)
+            probs_T = log_probs_T_tau.exp()
             log_probs_S = log_probs_S_tau if tau == 1.0 else F.log_softmax(
                 preds_S, dim=1)
 
@@ -62,9 +65,14 @@ class ConfidenceDistillation(torch.autograd.Function):
                     1, labels_T.unsqueeze(1)).view(-1)
                 weight = factor * torch.sigmoid(
                     (ce_self - ce_teach) / threshold)
-            kd = tau**2 * _row_dot(probs_T, log_probs_T_tau - log_probs_S_tau)
+            # log p_t - log p_s in place of log p_t (no (N, C) temporary)
+            kd = tau**2 * _row_dot(probs_T,
+                                   log_probs_T_tau.sub_(log_probs_S_tau))
 
-        ctx.save_for_backward(preds_S, probs_T, labels_S, weight)
+        # the backward needs the student's probabilities: kept as the log-
+        # probabilities already computed, not recomputed from the logits
+        ctx.save_for_backward(log_probs_S_tau, log_probs_S, probs_T,
+                              labels_S, weight)
         ctx.tau = tau
         agreement = (labels_S == labels_T).to(preds_S.dtype).mean()
         ctx.mark_non_differentiable(agreement)
@@ -74,16 +82,17 @@ class ConfidenceDistillation(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_kd: Tensor, grad_ce: Tensor, _grad_weight,
                  _grad_agreement):
-        preds_S, probs_T, labels_S, weight = ctx.saved_tensors
+        log_probs_S_tau, log_probs_S, probs_T, labels_S, weight = \
+            ctx.saved_tensors
         tau = ctx.tau
-        num = preds_S.shape[0]
+        num = probs_T.shape[0]
         kd_coef = ((grad_kd * tau / num) * (1 - weight)).unsqueeze(1)
         ce_coef = ((grad_ce / num) * weight).unsqueeze(1)
         if tau == 1.0:
-            grad = F.softmax(preds_S, dim=1) * (kd_coef + ce_coef)
+            grad = log_probs_S.exp().mul_(kd_coef + ce_coef)
         else:
-            grad = F.softmax(preds_S / tau, dim=1) * kd_coef
-            grad.addcmul_(F.softmax(preds_S, dim=1), ce_coef)
+            grad = log_probs_S_tau.exp().mul_(kd_coef)
+            grad.addcmul_(log_probs_S.exp(), ce_coef)
         grad.addcmul_(probs_T, kd_coef, value=-1)
         grad.scatter_add_(1, labels_S.unsqueeze(1), -ce_coef)
         return grad, None, None, None, None
