@@ -1,10 +1,13 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Shared fixtures: generated image folders and a helper to run tools.
+"""Shared fixtures: generated image folders, config files parsed once, and a
+helper to run tools.
 
 mmw2s is imported first: its patches must precede any import of
 mmrazor.models, which fails on current torch without them.
 """
 import mmw2s  # noqa: F401  # isort: skip
+import copy
+import functools
 import os
 import os.path as osp
 import socket
@@ -14,11 +17,24 @@ from typing import List
 
 import numpy as np
 import pytest
+from mmengine.config import Config
 from PIL import Image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
+
+
+@functools.lru_cache(maxsize=None)
+def _parsed(path: str) -> Config:
+    return Config.fromfile(path)
+
+
+def parsed_config(path: str) -> Config:
+    """The config file at ``path``, parsed once a session (parsing the 54
+    configs took 13 s; the tests read each several times); every caller
+    gets a copy of its own to change."""
+    return copy.deepcopy(_parsed(path))
 
 
 def write_image_folders(root: str,

@@ -2,18 +2,18 @@
 """Every training config's runtime parts resolve: the parts of a run that
 test_configs.py (model and optimizer) does not build.
 
-Built for real: the visualizer, each dataset (``lazy_init=True``, so no data is read, but
-its class, arguments and transforms are checked), each transform, hook and
-evaluator metric. Resolved and given their arguments (``Signature.bind``,
-since they need a built dataset or runner): dataset wrappers, samplers,
-loops and parameter schedulers.
+Built for real: the visualizer, each dataset (``lazy_init=True``, so no
+data is read, but its class, arguments and transforms are checked), each
+transform, hook and evaluator metric. Resolved and given their arguments
+(``Signature.bind``, since they need a built dataset or runner): dataset
+wrappers, samplers, loops and parameter schedulers.
 """
 import inspect
 import os.path as osp
 from typing import Iterator, List, Tuple
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, parsed_config
 from mmengine.config import Config
 from mmengine.registry import (DATA_SAMPLERS, DATASETS, HOOKS, LOOPS, METRICS,
                                PARAM_SCHEDULERS, VISUALIZERS, Registry)
@@ -101,7 +101,7 @@ def loop_cfgs(cfg: Config) -> Iterator[Tuple[str, dict]]:
     TRAINING_CONFIGS,
     ids=[osp.relpath(p, REPO_ROOT) for p in TRAINING_CONFIGS])
 def test_runtime_parts_resolve(path, tmp_path):
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     scope = cfg.get('default_scope', 'mmengine')
     if cfg.get('visualizer'):  # the VisualizationHook needs an instance
         build(VISUALIZERS, scope,
@@ -128,7 +128,7 @@ def test_runtime_parts_resolve(path, tmp_path):
 
 
 def test_a_misspelt_argument_fails():
-    cfg = Config.fromfile(TRAINING_CONFIGS[0])
+    cfg = parsed_config(TRAINING_CONFIGS[0])
     hook = dict(cfg.default_hooks.checkpoint, type='CheckpointHooks')
     with pytest.raises(pytest.fail.Exception, match='CheckpointHooks'):
         build(HOOKS, 'mmpretrain', hook, 'default_hooks.checkpoint')

@@ -16,8 +16,7 @@ import mmpretrain
 import pytest
 import torch
 import yaml
-from conftest import REPO_ROOT
-from mmengine.config import Config
+from conftest import REPO_ROOT, parsed_config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import DefaultScope
 from mmpretrain.models.backbones import VisionTransformer
@@ -91,7 +90,7 @@ def generated_batch(num_classes: int, size: int, num: int = 2) -> dict:
     TRAINING_CONFIGS,
     ids=[osp.relpath(p, REPO_ROOT) for p in TRAINING_CONFIGS])
 def test_config_builds_and_trains_two_iterations(path):
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     assert 'mmcls::' not in cfg.pretty_text
     model_cfg = cfg.model
     if model_cfg.get('type') == 'WeakToStrongDistill':
@@ -192,7 +191,7 @@ def saved_weights(path: str) -> Dict[str, torch.Tensor]:
     model built with a random teacher and ViTs of 2 blocks (as the init
     weights test builds them); built once, for every config that loads
     them."""
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     model_cfg = cfg.model
     shallow_vits(model_cfg, deeper_than=2)
     if model_cfg.pop('teacher_ckpt', None):
@@ -236,7 +235,7 @@ def test_init_weights_loads_every_checkpoint_of_the_config(path, tmp_path):
     would save it; the model is built and ``init_weights`` run, as the
     Runner does, and each module then holds exactly those weights (mmengine
     loads ``Pretrained`` non-strictly: a wrong prefix would load nothing)."""
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     model_cfg = cfg.model
     # 2 blocks a ViT, in the model and in the checkpoints written for it
     shallow_vits(model_cfg, deeper_than=2)
@@ -326,14 +325,14 @@ def test_weights_by_url_are_mmpretrains_hosted_ones_for_their_model():
     for path in TRAINING_CONFIGS:
         if not path.startswith(URL_CONFIG_DIR):
             continue
-        for url, module in downloaded(Config.fromfile(path).model):
+        for url, module in downloaded(parsed_config(path).model):
             entry = hosted_weights().get(url)
             assert entry, f'{path}: {url} is in no mmpretrain metafile'
             if 'cfg_path' in module:
                 assert module.cfg_path == \
                     f'mmpretrain::{entry["Config"][len("configs/"):]}', path
             else:
-                theirs = Config.fromfile(
+                theirs = parsed_config(
                     osp.join(MMPRETRAIN_MIM, entry['Config'])).model.backbone
                 assert _architecture(module) == _architecture(theirs), path
             checked += 1

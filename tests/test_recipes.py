@@ -16,7 +16,7 @@ from typing import Any, Dict, List
 
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, parsed_config
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import PARAM_SCHEDULERS, DefaultScope
@@ -423,7 +423,7 @@ def test_the_setting_configs_are_found():
     SETTING_CONFIGS,
     ids=[osp.relpath(path, REPO_ROOT) for path in SETTING_CONFIGS])
 def test_config_follows_the_authors_recipe(path):
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     assert recipe_mismatches(cfg, uses_v1(path)) == []
 
 
@@ -462,7 +462,7 @@ DRIFTS: Dict[str, Any] = {
 
 @pytest.mark.parametrize('drift', sorted(DRIFTS))
 def test_a_drift_from_the_recipe_fails(drift):
-    cfg = Config.fromfile(KD)
+    cfg = parsed_config(KD)
     assert recipe_mismatches(cfg, v1=True) == []
     DRIFTS[drift](cfg)
     assert recipe_mismatches(cfg, v1=True) != []
@@ -473,7 +473,7 @@ def test_a_drift_from_the_recipe_fails(drift):
     ids=lambda path: osp.basename(path))
 def test_weight_decay_spares_what_timm_spares(path):
     """timm decays no parameter of one dimension (biases, norms)."""
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     with DefaultScope.overwrite_default_scope('mmpretrain'):
         model = MODELS.build(cfg.model)
         optimizer = build_optim_wrapper(model, cfg.optim_wrapper).optimizer

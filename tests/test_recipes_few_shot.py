@@ -13,7 +13,7 @@ import re
 from typing import Any, Dict, List
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, parsed_config
 from mmengine.config import Config
 from test_recipes_imagenet import pipeline_mismatches
 
@@ -392,7 +392,7 @@ def test_every_run_of_their_readme_has_a_config():
 @pytest.mark.parametrize(
     'path', CONFIGS, ids=[osp.relpath(path, REPO_ROOT) for path in CONFIGS])
 def test_config_follows_the_authors_recipe(path):
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     assert recipe_mismatches(cfg, path) == []
 
 
@@ -452,7 +452,7 @@ DRIFTS: Dict[str, Any] = {
 @pytest.mark.parametrize('drift', sorted(DRIFTS))
 def test_a_drift_from_the_recipe_fails(drift):
     path, change = DRIFTS[drift]
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     assert recipe_mismatches(cfg, path) == []
     change(cfg)
     assert recipe_mismatches(cfg, path) != []

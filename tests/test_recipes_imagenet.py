@@ -16,7 +16,7 @@ import os.path as osp
 from typing import Any, Dict, List
 
 import pytest
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, parsed_config
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from mmpretrain.registry import TRANSFORMS
@@ -434,12 +434,12 @@ def test_the_setting_configs_are_found():
     SETTING_CONFIGS,
     ids=[osp.relpath(path, REPO_ROOT) for path in SETTING_CONFIGS])
 def test_config_follows_the_authors_recipe(path):
-    cfg = Config.fromfile(path)
+    cfg = parsed_config(path)
     assert recipe_mismatches(cfg) == []
 
 
 def test_randaugment_is_timms_increasing_set():
-    cfg = Config.fromfile(SETTING_CONFIGS[0])
+    cfg = parsed_config(SETTING_CONFIGS[0])
     randaugment = [
         step for step in cfg.train_dataloader.dataset.pipeline
         if step['type'] == 'RandAugment'
@@ -487,7 +487,7 @@ DRIFTS: Dict[str, Any] = {
 
 @pytest.mark.parametrize('drift', sorted(DRIFTS))
 def test_a_drift_from_the_recipe_fails(drift):
-    cfg = Config.fromfile(ADAPTCONF)
+    cfg = parsed_config(ADAPTCONF)
     assert recipe_mismatches(cfg) == []
     DRIFTS[drift](cfg)
     assert recipe_mismatches(cfg) != []
