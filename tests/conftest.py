@@ -18,11 +18,24 @@ from typing import List
 import numpy as np
 import pytest
 from mmengine.config import Config
+from mmengine.registry import DefaultScope
 from PIL import Image
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
+
+
+@pytest.fixture(autouse=True)
+def default_scopes_restored():
+    """Each test ends with the default scopes it started with: a runner
+    built in the test process makes its config's scope the current one, in
+    which later tests would resolve registry names (mmw2s's losses are
+    not in mmpretrain's)."""
+    scopes = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(scopes)
 
 
 @functools.lru_cache(maxsize=None)
