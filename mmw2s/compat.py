@@ -26,6 +26,9 @@ mmengine_cpu_distributed     no CUDA device (mmengine <= 0.10.7 always calls
                              ``torch.cuda.set_device``)
 mmengine_atomic_writes       mmengine <= 0.10.7 (``LocalBackend.put`` writes
                              checkpoints in place)
+mmengine_config_formatting   mmengine <= 0.10.7 (it formats the whole
+                             config with yapf each time its text is read:
+                             at every checkpoint)
 retired_mmcls_references     always: ``mmcls::`` config references get an
                              error that names ``mmpretrain::``
 ===========================  ==============================================
@@ -256,6 +259,30 @@ def current_umask() -> int:
     return umask
 
 
+def _format_each_config_text_once() -> None:
+    """mmengine <= 0.10.7 formats the whole config with yapf each time its
+    text is read, and ``Runner.save_checkpoint`` reads it for every
+    checkpoint: about 0.1 s for a short config, over 1 s for one whose long
+    paths yapf must split. The formatting is a pure function of the text
+    and the style, so the results are remembered (the same text out)."""
+    import mmengine.config.config as config_module
+    format_code = config_module.FormatCode
+
+    @functools.lru_cache(maxsize=16)
+    def format_text(source: str, style: tuple, options: tuple) -> tuple:
+        return format_code(source, style_config=dict(style), **dict(options))
+
+    @functools.wraps(format_code)
+    def format_code_once(source: str, style_config=None, **options):
+        if not isinstance(style_config, dict):
+            return format_code(source, style_config=style_config, **options)
+        return format_text(source, tuple(sorted(style_config.items())),
+                           tuple(sorted(options.items())))
+
+    format_code_once.cache_info = format_text.cache_info
+    config_module.FormatCode = format_code_once
+
+
 def _explain_retired_mmcls() -> None:
     """``mmcls::`` references fail deep inside mmengine (which may even
     try to pip-install mmcls): mmcls was renamed mmpretrain. Say so."""
@@ -308,6 +335,9 @@ def apply_compat_patches() -> Dict[str, bool]:
         ('mmengine_atomic_writes', lambda: digit_version(
             importlib.metadata.version('mmengine')) <= digit_version('0.10.7'),
          _write_local_files_atomically),
+        ('mmengine_config_formatting', lambda: digit_version(
+            importlib.metadata.version('mmengine')) <= digit_version('0.10.7'),
+         _format_each_config_text_once),
         ('retired_mmcls_references', lambda: True, _explain_retired_mmcls),
     )
     for name, is_needed, apply in patches:

@@ -1,4 +1,5 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
+import importlib.metadata
 import importlib.util
 import inspect
 import os.path as osp
@@ -138,3 +139,30 @@ def test_active_patches_are_installed_where_mmengine_calls_them(tmp_path):
 def _write(path, text: str) -> str:
     path.write_text(text)
     return str(path)
+
+
+def test_a_config_text_is_formatted_once_as_mmengine_formats_it(monkeypatch):
+    """Checkpoints store ``cfg.pretty_text``: its yapf formatting is done
+    once per text, with mmengine's own result, and never stale."""
+    import mmengine.config.config as config_module
+    from yapf.yapflib.yapf_api import FormatCode
+    patches = mmw2s.apply_compat_patches()
+    assert patches['mmengine_config_formatting'] == (digit_version(
+        importlib.metadata.version('mmengine')) <= digit_version('0.10.7'))
+    if not patches['mmengine_config_formatting']:
+        pytest.skip('this mmengine formats its configs without the patch')
+    cfg = Config(
+        dict(
+            teacher_ckpt='/a/long/path/' * 12 + 'epoch_90.pth',
+            model=dict(type='ImageClassifier', layers=[1, 2, 3])))
+    before = config_module.FormatCode.cache_info()
+    text = cfg.pretty_text
+    assert cfg.pretty_text == text
+    after = config_module.FormatCode.cache_info()
+    assert after.hits - before.hits >= 1
+    assert after.misses - before.misses <= 1
+    with monkeypatch.context() as unpatched:
+        unpatched.setattr(config_module, 'FormatCode', FormatCode)
+        assert cfg.pretty_text == text
+    cfg.model.layers = [4]
+    assert 'layers=[\n        4,\n    ]' in cfg.pretty_text

@@ -46,3 +46,19 @@ def test_every_pytest_exit_code_has_a_name():
         'usage error of pytest', 'no test collected'
     ]
     assert tool.tests_outcome(-9) == 'pytest exited -9'
+
+
+def test_every_mutant_applies_to_the_code_once(tmp_path):
+    """Each mutant's original text occurs exactly once in its file, so the
+    check never stops on a mutant the code has outgrown."""
+    tool = _tool()
+    for mutant in tool.MUTANTS:
+        target = tmp_path / mutant.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with open(osp.join(REPO_ROOT, mutant.path)) as file:
+            target.write_text(file.read())
+        original = tool.apply(str(tmp_path), mutant)
+        assert target.read_text() == original.replace(mutant.original,
+                                                      mutant.mutated)
+        target.write_text(original)
+    assert len({mutant.name for mutant in tool.MUTANTS}) == len(tool.MUTANTS)

@@ -6,9 +6,12 @@ per-sample weight ``w`` that carries no gradient. Through autograd this
 keeps a dozen full-size temporaries alive for the backward pass; here the
 forward runs the fused log-softmax kernel once per input and temperature
 (the teacher's probabilities are the exponential of its log-probabilities,
-and its log-ratio to the student is formed in place), the backward reuses
-the student's log-probabilities of the forward (one or two (N, C) tensors
-kept, none recomputed from the logits), and the gradient is written out:
+and its log-ratio to the student is formed in place; a teacher class masked
+with a -inf logit costs a second pass only in a batch that has one, found
+by checking the N per-sample KD terms, which on a GPU waits for the kernels
+before it), the backward reuses the student's log-probabilities of the
+forward (one or two (N, C) tensors kept, none recomputed from the logits),
+and the gradient is written out:
 
     d/dz_s [(1 - w) KD]  = (1 - w) tau (softmax(z_s / tau) - p_t)
     d/dz_s [w CE^self]   = w (softmax(z_s) - onehot(argmax z_s))
@@ -23,6 +26,13 @@ from torch import Tensor
 def _row_dot(a: Tensor, b: Tensor) -> Tensor:
     """Row-wise dot product of two (N, C) tensors, without a temporary."""
     return torch.bmm(a.unsqueeze(1), b.unsqueeze(2)).view(-1)
+
+
+def _kd_rows(probs_T: Tensor, log_probs_T: Tensor,
+             log_probs_S: Tensor) -> Tensor:
+    """``KL(p_t || p_s)`` of each row; ``log_probs_T`` is overwritten with
+    ``log p_t - log p_s`` (no (N, C) temporary)."""
+    return _row_dot(probs_T, log_probs_T.sub_(log_probs_S))
 
 
 def _scaled(logits: Tensor, tau: float) -> Tensor:
@@ -46,11 +56,7 @@ class ConfidenceDistillation(torch.autograd.Function):
         # float32 throughout, also under --amp (autocast runs bmm in half)
         with torch.autocast(preds_S.device.type, enabled=False):
             log_probs_S_tau = F.log_softmax(_scaled(preds_S, tau), dim=1)
-            # a masked teacher class (logit -inf) has p_t = 0 and
-            # log p_t = -inf; clamping makes its KD term 0 * finite = 0
-            log_probs_T_tau = F.log_softmax(
-                _scaled(preds_T, tau),
-                dim=1).clamp_min_(torch.finfo(preds_T.dtype).min)
+            log_probs_T_tau = F.log_softmax(_scaled(preds_T, tau), dim=1)
             probs_T = log_probs_T_tau.exp()
             log_probs_S = log_probs_S_tau if tau == 1.0 else F.log_softmax(
                 preds_S, dim=1)
@@ -65,9 +71,16 @@ class ConfidenceDistillation(torch.autograd.Function):
                     1, labels_T.unsqueeze(1)).view(-1)
                 weight = factor * torch.sigmoid(
                     (ce_self - ce_teach) / threshold)
-            # log p_t - log p_s in place of log p_t (no (N, C) temporary)
-            kd = tau**2 * _row_dot(probs_T,
-                                   log_probs_T_tau.sub_(log_probs_S_tau))
+            kd = _kd_rows(probs_T, log_probs_T_tau, log_probs_S_tau)
+            if kd.isnan().any():
+                # a masked teacher class (logit -inf) has p_t = 0 and
+                # log p_t = -inf, so 0 * -inf: only then clamped, so that
+                # its KD term is 0 * finite = 0 (no pass where none is)
+                kd = _kd_rows(
+                    probs_T,
+                    F.log_softmax(_scaled(preds_T, tau), dim=1).clamp_min_(
+                        torch.finfo(preds_T.dtype).min), log_probs_S_tau)
+            kd = tau**2 * kd
 
         # the backward needs the student's probabilities: kept as the log-
         # probabilities already computed, not recomputed from the logits
