@@ -340,8 +340,8 @@ def main() -> None:
         f'## Loss alone, forward + backward, N = {setting["loss_batch"]}', '',
         markdown([
             'C', 'AdaptConf ms', 'KLDivergence ms', 'naive ms',
-            'AdaptConf / KL (goal <= 1.5)', 'naive / AdaptConf (goal >= 1.5 '
-            'at 21841)'
+            'AdaptConf / KL (goal <= 1.3 at C >= 1000)',
+            'naive / AdaptConf (goal >= 1.3 at 21841)'
         ], loss_rows), ''
     ]
 

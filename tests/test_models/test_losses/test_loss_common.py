@@ -135,3 +135,21 @@ def test_masked_teacher_class_adds_nothing(make_loss):
     far_loss.backward()
     assert loss.item() == pytest.approx(far_loss.item(), 1e-5)
     torch.testing.assert_close(grad, z_s.grad)
+
+
+@pytest.mark.parametrize('make_loss', LOSSES[:3])
+def test_large_logits_lose_no_precision(make_loss):
+    """Logits are defined up to a constant per row: shifted by +-100, the
+    float32 loss and gradient stay those of float64 (each log-probability
+    is centred per element, as a log-softmax is)."""
+    torch.manual_seed(5)
+    z_s, z_t = torch.randn(16, 1000) * 3, torch.randn(16, 1000) * 3
+    exact = torch.zeros_like(z_s, dtype=torch.float64, requires_grad=True)
+    make_loss()(z_s.double() + exact, z_t.double()).backward()
+    shifted = torch.zeros_like(z_s, requires_grad=True)
+    loss = make_loss()(z_s + 100 + shifted, z_t - 100)
+    loss.backward()
+    reference = make_loss()(z_s.double(), z_t.double()).item()
+    assert loss.item() == pytest.approx(reference, rel=1e-6)
+    torch.testing.assert_close(
+        shifted.grad.double(), exact.grad, rtol=1e-4, atol=1e-9)
