@@ -77,7 +77,9 @@ def two_nodes(tmp_path, image_root):
                         'bash', DIST_TRAIN, CONFIG, '1', '--work-dir',
                         str(tmp_path / 'work'), '--cfg-options'
                     ] + options,
-                    cwd=REPO_ROOT,
+                    # mmengine leaves its results scratch (.dist_test/)
+                    # in the working directory when a rank fails
+                    cwd=str(tmp_path),
                     env=dict(
                         os.environ,
                         OMP_NUM_THREADS='1',
