@@ -47,8 +47,8 @@ ALGORITHM = [
 MUTANTS = [
     Mutant('adaptconf_beta_sign',
            'mmw2s/models/losses/confidence_distillation.py',
-           '(ce_self - ce_teach) / threshold)',
-           '(ce_teach - ce_self) / threshold)', LOSSES),
+           '(_at(preds_S, labels_T) - max_S) / threshold)',
+           '(max_S - _at(preds_S, labels_T)) / threshold)', LOSSES),
     Mutant('kd_without_tau_squared',
            'mmw2s/models/losses/confidence_distillation.py',
            'kd = tau**2 * kd', 'kd = tau * kd', LOSSES),

@@ -77,15 +77,14 @@ class ConfidenceDistillation(torch.autograd.Function):
             max_S, labels_S = preds_S.max(dim=1)
             max_T, labels_T = preds_T.max(dim=1)
 
-            # CE with the own argmax is -log p_s there; with the teacher's
-            # argmax it is larger by the logit gap (no log of a tiny p_s)
             ce_self = -_at(probs_S, labels_S).log()
             if threshold is None:
                 weight = torch.full_like(ce_self, factor)
             else:
-                ce_teach = ce_self + (max_S - _at(preds_S, labels_T))
+                # CE^self - CE^teach is the student's logit at the teacher's
+                # argmax less its largest (no log of a tiny p_s)
                 weight = factor * torch.sigmoid(
-                    (ce_self - ce_teach) / threshold)
+                    (_at(preds_S, labels_T) - max_S) / threshold)
 
             lse_S_tau = max_S / tau - _at(probs_S_tau, labels_S).log()
             lse_T = max_T / tau - _at(probs_T, labels_T).log()
