@@ -17,6 +17,7 @@ from typing import List
 
 import numpy as np
 import pytest
+import torch
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
@@ -24,6 +25,28 @@ from PIL import Image
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
+# under pytest-xdist (the README's test command: ``-n auto``, a worker per
+# core) each worker and the processes its tests start use one thread: with
+# torch's default of a thread per core in each, OpenMP threads wait,
+# spinning, for cores another process holds (beside another job at full
+# share, a LeNet-5 step was measured 35x slower on 2 cores)
+if int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
+    os.environ['OMP_NUM_THREADS'] = '1'
+    torch.set_num_threads(1)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: List[pytest.Item]) -> None:
+    """Under ``--dist loadgroup``, the tests that share a module-scoped
+    fixture (a tiny run, a built wheel) run in one worker, which sets the
+    fixture up once; the others are spread one by one."""
+    for item in items:
+        fixtures = getattr(item, '_fixtureinfo', None)
+        if fixtures is None:
+            continue
+        if any(definitions[-1].scope == 'module'
+               for definitions in fixtures.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
 
 
 @pytest.fixture(autouse=True)
