@@ -13,11 +13,13 @@ import os.path as osp
 import socket
 import subprocess
 import sys
-from typing import List
+from typing import Callable, List
 
 import numpy as np
 import pytest
 import torch
+import torch.multiprocessing as mp
+from idx_helpers import write_fashion_like
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 from PIL import Image
@@ -71,6 +73,16 @@ def parsed_config(path: str) -> Config:
     configs took 13 s; the tests read each several times); every caller
     gets a copy of its own to change."""
     return copy.deepcopy(_parsed(path))
+
+
+def config_on_generated_idx(path: str, directory: str) -> Config:
+    """The config file at ``path`` (parsed once a session), reading its
+    data from IDX files written in ``directory``: 240 generated training
+    images stored sorted by class."""
+    plan = parsed_config(path)
+    plan.data.data_root = write_fashion_like(
+        str(directory), sorted_by_class=True)
+    return plan
 
 
 def write_image_folders(root: str,
@@ -138,3 +150,14 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(('127.0.0.1', 0))
         return probe.getsockname()[1]
+
+
+def results_of_two_ranks(worker: Callable, out_dir: str) -> List[dict]:
+    """Run ``worker(rank, port, out_dir)`` in two processes that meet at
+    ``port`` (each saves its results as ``rank{rank}.pth`` in ``out_dir``);
+    the results of rank 0 and rank 1."""
+    mp.spawn(worker, args=(free_port(), str(out_dir)), nprocs=2, join=True)
+    return [
+        torch.load(osp.join(out_dir, f'rank{rank}.pth'), weights_only=True)
+        for rank in range(2)
+    ]

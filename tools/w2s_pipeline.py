@@ -14,19 +14,18 @@ Example::
         --suite all --seeds 0 1 2 --jobs 2
 """
 import argparse
-import os
-import os.path as osp
 import signal
 import sys
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.pipeline import (EvalSpec, Pipeline, PipelineEvents, StudyFailed,
                             setting_names, write_report)
 from mmw2s.pipeline.progress import (add_dispatch_args, dispatcher_from_args,
-                                     exit_on_sigterm, shown)
+                                     exit_on_sigterm, plan_from_args, shown,
+                                     work_dir_from_args)
 
 
 def parse_args() -> argparse.Namespace:
@@ -97,16 +96,9 @@ def main() -> None:
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = parse_args()
     command = ' '.join(['python'] + sys.argv)
-    plan = Config.fromfile(args.config)
-    if args.data_root:
-        plan.data.data_root = args.data_root
-    if args.cfg_options:
-        plan.merge_from_dict(args.cfg_options)
+    plan = plan_from_args(args)
     settings = setting_names(plan, args.suite or list(plan.suite))
-    work_dir = args.work_dir or osp.join(
-        'work_dirs',
-        osp.splitext(osp.basename(args.config))[0])
-    os.makedirs(work_dir, exist_ok=True)
+    work_dir = work_dir_from_args(args)
     pipeline = Pipeline(plan, work_dir,
                         EvalSpec(args.eval_split, args.test_samples),
                         PipelineEvents(), dispatcher_from_args(args))

@@ -12,18 +12,17 @@ Example::
     python tools/w2s_study.py configs/study/w2s_fashion-mnist.py --jobs 2
 """
 import argparse
-import os
-import os.path as osp
 import signal
 import sys
 import time
 
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 
 import mmw2s  # noqa: F401  (patches the stack, registers components)
 from mmw2s.pipeline import EvalSpec, Pipeline, PipelineEvents, StudyFailed
 from mmw2s.pipeline.progress import (add_dispatch_args, dispatcher_from_args,
-                                     exit_on_sigterm, shown)
+                                     exit_on_sigterm, plan_from_args, shown,
+                                     work_dir_from_args)
 from mmw2s.study import (check_study, restrict_schedules, run_study,
                          write_study_report)
 
@@ -61,18 +60,11 @@ def main() -> None:
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     args = parse_args()
     command = ' '.join(['python'] + sys.argv)
-    plan = Config.fromfile(args.config)
-    if args.data_root:
-        plan.data.data_root = args.data_root
-    if args.cfg_options:
-        plan.merge_from_dict(args.cfg_options)
+    plan = plan_from_args(args)
     check_study(plan)
     if args.schedules:
         restrict_schedules(plan, args.schedules)
-    work_dir = args.work_dir or osp.join(
-        'work_dirs',
-        osp.splitext(osp.basename(args.config))[0])
-    os.makedirs(work_dir, exist_ok=True)
+    work_dir = work_dir_from_args(args)
     pipeline = Pipeline(plan, work_dir, EvalSpec(), PipelineEvents(),
                         dispatcher_from_args(args))
     start = time.time()

@@ -1,12 +1,16 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """What the study tools show while a study runs, and the command-line
-options they share for sending its runs out."""
+options they share: the config and its overrides, the work dir, and where
+its runs are sent."""
 import argparse
 import contextlib
+import os
+import os.path as osp
 import sys
 import time
 from typing import Iterator
 
+from mmengine.config import Config
 from rich.console import Console
 from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
                            TimeElapsedColumn, TimeRemainingColumn)
@@ -86,6 +90,27 @@ def shown(pipeline: Pipeline) -> Iterator[None]:
             console=Console(file=sys.stderr)) as progress:
         pipeline.events = RichEvents(progress)
         yield
+
+
+def plan_from_args(args: argparse.Namespace) -> Config:
+    """The config file ``args.config``, with ``--data-root`` (which sets
+    ``data.data_root``) and then ``--cfg-options`` applied."""
+    plan = Config.fromfile(args.config)
+    if args.data_root:
+        plan.data.data_root = args.data_root
+    if args.cfg_options:
+        plan.merge_from_dict(args.cfg_options)
+    return plan
+
+
+def work_dir_from_args(args: argparse.Namespace) -> str:
+    """``--work-dir``, by default ``work_dirs/<config name>`` as mmengine's
+    tools name it; made if it does not exist."""
+    work_dir = args.work_dir or osp.join(
+        'work_dirs',
+        osp.splitext(osp.basename(args.config))[0])
+    os.makedirs(work_dir, exist_ok=True)
+    return work_dir
 
 
 def add_dispatch_args(parser: argparse.ArgumentParser) -> None:

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
-from conftest import free_port
+from conftest import results_of_two_ranks
 
 from mmw2s.datasets import EpisodicSampler
 
@@ -48,19 +47,14 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
 
 
 def test_ranks_share_a_seed_and_draw_different_episodes(tmp_path):
-    mp.spawn(_worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
-    ranks = [
-        torch.load(tmp_path / f'rank{rank}.pth', weights_only=True)
-        for rank in range(2)
-    ]
+    ranks = results_of_two_ranks(_worker, tmp_path)
     assert ranks[0]['seed'] == ranks[1]['seed']
     assert ranks[0]['epoch1'] != ranks[1]['epoch1']
     per_class = SHOTS + QUERIES
     for drawn in ranks:
         assert drawn['epoch1'] == drawn['epoch1_again']
         assert drawn['epoch1'] != drawn['epoch2']
-        episodes = np.array(drawn['epoch1']).reshape(EPISODES, WAYS,
-                                                     per_class)
+        episodes = np.array(drawn['epoch1']).reshape(EPISODES, WAYS, per_class)
         for episode in episodes:
             # each row is one class, the classes distinct, no sample twice
             labels = LABELS[episode]

@@ -7,8 +7,7 @@ from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
-from conftest import free_port
+from conftest import results_of_two_ranks
 from mmengine.logging import MessageHub
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -49,8 +48,8 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
             NonFiniteCheckHook().after_train_iter(
                 runner,
                 0,
-                outputs=dict(loss=torch.tensor(
-                    torch.nan if rank == 1 else 2.0)))
+                outputs=dict(
+                    loss=torch.tensor(torch.nan if rank == 1 else 2.0)))
             error = None
         except FloatingPointError as raised:
             error = str(raised)
@@ -65,11 +64,7 @@ def _worker(rank: int, port: int, out_dir: str) -> None:
 
 
 def test_a_nan_on_one_rank_is_skipped_or_stopped_on_every_rank(tmp_path):
-    mp.spawn(_worker, args=(free_port(), str(tmp_path)), nprocs=2, join=True)
-    ranks = [
-        torch.load(tmp_path / f'rank{rank}.pth', weights_only=True)
-        for rank in range(2)
-    ]
+    ranks = results_of_two_ranks(_worker, tmp_path)
     # both ranks skipped the step, so the same (paired) updates remain:
     # those of one process averaging both ranks' gradients
     torch.manual_seed(0)

@@ -8,7 +8,7 @@ import shutil
 
 import pytest
 import torch
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, config_on_generated_idx, parsed_config
 from idx_helpers import write_fashion_like, write_idx
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
@@ -33,10 +33,7 @@ BACKBONE = osp.join(REPO_ROOT, 'checkpoints', 'mae_vit-p4_fashion-mnist.pth')
 def plan(tmp_path):
     """The product's study config, unchanged, on 240 generated training
     images stored sorted by class."""
-    plan = Config.fromfile(CONFIG)
-    plan.data.data_root = write_fashion_like(
-        str(tmp_path / 'idx'), sorted_by_class=True)
-    return plan
+    return config_on_generated_idx(CONFIG, tmp_path / 'idx')
 
 
 def _pipeline(plan, work_dir='unused', evaluation=EvalSpec()):
@@ -69,7 +66,7 @@ def test_defaults_fit_small_and_large_data(tmp_path):
     """The config's own sizes on 1,000 and 60,000 training images: the
     validation part is 1/12 of the training split, counts larger than the
     data are clamped with a note, and epochs rise to the iteration floor."""
-    plan = Config.fromfile(CONFIG)
+    plan = parsed_config(CONFIG)
     for images in (1000, 60000):
         plan.data.data_root = write_fashion_like(
             str(tmp_path / str(images)),
@@ -335,7 +332,7 @@ def test_pretraining_key_ignores_labels_and_validation_part(plan, tmp_path):
 def test_the_committed_backbone_matches_its_record_format(tmp_path):
     """The committed record's settings are in the form the pipeline
     compares (Fashion-MNIST itself is not here: the recipe only)."""
-    plan = Config.fromfile(CONFIG)
+    plan = parsed_config(CONFIG)
     record = json.load(open(osp.splitext(BACKBONE)[0] + '.json'))
     plan.data.data_root = write_fashion_like(str(tmp_path / 'idx'))
     settings = _pipeline(plan).pretrain_settings()

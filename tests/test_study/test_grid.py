@@ -4,9 +4,7 @@ runs it asks for (nothing is trained here)."""
 import os.path as osp
 
 import pytest
-from conftest import REPO_ROOT
-from idx_helpers import write_fashion_like
-from mmengine.config import Config
+from conftest import REPO_ROOT, config_on_generated_idx
 
 from mmw2s.pipeline import Dispatcher, EvalSpec, Pipeline, PipelineEvents
 from mmw2s.study.grid import (FINETUNE, SELECT_TEACHERS, STRONG_TO_STRONG,
@@ -23,10 +21,7 @@ BACKBONE = osp.join(REPO_ROOT, 'checkpoints', 'mae_vit-p4_fashion-mnist.pth')
 def plan(tmp_path):
     """The product's study config, unchanged, on 240 generated training
     images stored sorted by class."""
-    plan = Config.fromfile(CONFIG)
-    plan.data.data_root = write_fashion_like(
-        str(tmp_path / 'idx'), sorted_by_class=True)
-    return plan
+    return config_on_generated_idx(CONFIG, tmp_path / 'idx')
 
 
 def _graph(plan, settings, seeds, evaluation):
