@@ -10,19 +10,18 @@ import copy
 import functools
 import os
 import os.path as osp
-import socket
 import subprocess
 import sys
 from typing import Callable, List
 
-import numpy as np
 import pytest
 import torch
 import torch.multiprocessing as mp
 from idx_helpers import write_fashion_like
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
-from PIL import Image
+
+from mmw2s.testing import free_port, write_image_folders
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
@@ -85,30 +84,6 @@ def config_on_generated_idx(path: str, directory: str) -> Config:
     return plan
 
 
-def write_image_folders(root: str,
-                        num_classes: int = 4,
-                        per_class: int = 4,
-                        size: int = 16) -> str:
-    """Write ``train/`` and ``val/`` folders of generated PNG images, one
-    sub-folder per class; each class has its own mean colour so it is
-    learnable.
-
-    Returns:
-        str: ``root``.
-    """
-    rng = np.random.default_rng(0)
-    for split in ('train', 'val'):
-        for label in range(num_classes):
-            folder = osp.join(root, split, f'class_{label}')
-            os.makedirs(folder, exist_ok=True)
-            for index in range(per_class):
-                mean = 40 + 50 * label
-                pixels = rng.normal(mean, 20, size=(size, size, 3))
-                Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(
-                    osp.join(folder, f'{index}.png'))
-    return root
-
-
 @pytest.fixture(scope='session')
 def image_root(tmp_path_factory) -> str:
     """Generated image folders shared by the tests of a session."""
@@ -143,13 +118,6 @@ def run_tool(args: List[str],
 def python_tool(name: str) -> List[str]:
     """The command prefix that runs ``tools/{name}`` with this Python."""
     return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]
-
-
-def free_port() -> int:
-    """A TCP port nothing listens on now, for a distributed rendezvous."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
 
 
 def results_of_two_ranks(worker: Callable, out_dir: str) -> List[dict]:

@@ -7,13 +7,14 @@ import subprocess
 
 import pytest
 import torch
-from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
+from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmengine.config import Config
 from mmengine.fileio.backends.local_backend import LocalBackend
 
 import mmw2s  # noqa: F401
 from mmw2s.compat import current_umask
 from mmw2s.engine import SkipNonFiniteOptimWrapper
+from mmw2s.testing import free_port
 from mmw2s.utils import load_checkpoint_safely
 
 KD_CONFIG = osp.join(TEST_CONFIGS, 'kd_tiny_resnet.py')

@@ -16,10 +16,11 @@ import time
 from typing import List, Tuple
 
 import pytest
-from conftest import REPO_ROOT, TEST_CONFIGS, free_port
+from conftest import TEST_CONFIGS
+
+from mmw2s.testing import launch_two_nodes
 
 CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py')
-DIST_TRAIN = osp.join(REPO_ROOT, 'tools', 'dist_train.sh')
 # seconds a rank waits in a collective for a peer that does not answer
 PROCESS_GROUP_TIMEOUT = 10
 
@@ -66,30 +67,12 @@ def two_nodes(tmp_path, image_root):
         'train_cfg.max_epochs=500',
         f'env_cfg.dist_cfg.timeout={PROCESS_GROUP_TIMEOUT}'
     ]
-    port = str(free_port())
     logs = [str(tmp_path / f'node{rank}.log') for rank in (0, 1)]
-    nodes = []
-    for rank, log in enumerate(logs):
-        with open(log, 'w') as file:
-            nodes.append(
-                subprocess.Popen(
-                    [
-                        'bash', DIST_TRAIN, CONFIG, '1', '--work-dir',
-                        str(tmp_path / 'work'), '--cfg-options'
-                    ] + options,
-                    # mmengine leaves its results scratch (.dist_test/)
-                    # in the working directory when a rank fails
-                    cwd=str(tmp_path),
-                    env=dict(
-                        os.environ,
-                        OMP_NUM_THREADS='1',
-                        NNODES='2',
-                        NODE_RANK=str(rank),
-                        MASTER_ADDR='127.0.0.1',
-                        PORT=port),
-                    stdout=file,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True))
+    files = [open(log, 'w') for log in logs]
+    nodes = launch_two_nodes(
+        CONFIG, str(tmp_path / 'work'), options, files, cwd=str(tmp_path))
+    for file in files:
+        file.close()
     deadline = time.monotonic() + 120
     while not re.search(r'Epoch\(train\)\s+\[3\]', open(logs[0]).read()):
         assert time.monotonic() < deadline and nodes[0].poll() is None, \

@@ -18,7 +18,7 @@ from typing import Dict, List, Sequence
 import pytest
 import torch
 import torch.distributed as dist
-from conftest import (GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS, free_port,
+from conftest import (GLOO_TEARDOWN_ABORT, REPO_ROOT, TEST_CONFIGS,
                       python_tool, run_tool)
 from mmengine.config import Config
 from mmengine.device import get_device
@@ -35,6 +35,7 @@ from mmw2s.apis import student_checkpoint, student_config
 from mmw2s.datasets import WeakLabelDataset
 from mmw2s.engine.strategies import FullyShardStrategy, fully_shard_strategy
 from mmw2s.engine.strategies.fully_shard_strategy import check_mixed_precision
+from mmw2s.testing import free_port
 from mmw2s.utils import load_checkpoint_safely
 
 DDP_CONFIG = osp.join(TEST_CONFIGS, 'w2s_tiny_cnn_to_vit.py')

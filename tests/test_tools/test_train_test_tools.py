@@ -8,7 +8,7 @@ import subprocess
 import mmengine
 import pytest
 import torch
-from conftest import REPO_ROOT, TEST_CONFIGS, free_port, python_tool, run_tool
+from conftest import REPO_ROOT, TEST_CONFIGS, python_tool, run_tool
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope
@@ -16,6 +16,7 @@ from mmpretrain.registry import DATASETS
 from mmrazor.registry import MODELS
 
 import mmw2s  # noqa: F401
+from mmw2s.testing import free_port
 from mmw2s.utils import load_checkpoint_safely
 
 CONFIG = osp.join(TEST_CONFIGS, 'kd_tiny_resnet.py')

@@ -17,15 +17,14 @@ import argparse
 import os
 import os.path as osp
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
 from typing import List, NamedTuple
 
 import numpy as np
-from PIL import Image
+
+from mmw2s.testing import launch_two_nodes, write_image_folders
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CONFIGS = dict(
@@ -47,26 +46,6 @@ class Outcome(NamedTuple):
         return all(code == 0 for code in self.codes)
 
 
-def write_images(root: str, num_classes: int = 4, per_class: int = 4) -> None:
-    """Generated 16x16 PNG images, ``train/`` and ``val/`` folders of one
-    sub-folder per class (the tests' data)."""
-    rng = np.random.default_rng(0)
-    for split in ('train', 'val'):
-        for label in range(num_classes):
-            folder = osp.join(root, split, f'class_{label}')
-            os.makedirs(folder, exist_ok=True)
-            for index in range(per_class):
-                pixels = rng.normal(40 + 50 * label, 20, size=(16, 16, 3))
-                Image.fromarray(pixels.clip(0, 255).astype(np.uint8)).save(
-                    osp.join(folder, f'{index}.png'))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
-
-
 def run_once(config: str, images: str, work_dir: str,
              timeout: float) -> Outcome:
     """Both nodes of one job, launched together; killed after
@@ -75,31 +54,15 @@ def run_once(config: str, images: str, work_dir: str,
         f'{loader}_dataloader.dataset.data_root={images}'
         for loader in ('train', 'val', 'test')
     ]
-    port = str(free_port())
+    work_dir = osp.abspath(work_dir)
     os.makedirs(work_dir, exist_ok=True)
     logs = [
         open(osp.join(work_dir, f'node{rank}.log'), 'w+') for rank in (0, 1)
     ]
     start = time.monotonic()
-    nodes = [
-        subprocess.Popen(
-            [
-                'bash',
-                osp.join(ROOT, 'tools', 'dist_train.sh'), config, '1',
-                '--work-dir', work_dir, '--cfg-options'
-            ] + options,
-            cwd=ROOT,
-            env=dict(
-                os.environ,
-                OMP_NUM_THREADS='1',
-                NNODES='2',
-                NODE_RANK=str(rank),
-                MASTER_ADDR='127.0.0.1',
-                PORT=port),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True) for rank, log in enumerate(logs)
-    ]
+    # in the run's directory: mmengine leaves its results scratch there
+    # when a rank fails
+    nodes = launch_two_nodes(config, work_dir, options, logs, cwd=work_dir)
     while time.monotonic() - start < timeout and any(node.poll() is None
                                                      for node in nodes):
         time.sleep(0.1)
@@ -136,7 +99,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as temporary:
         scratch = args.work_dir or temporary
         images = osp.join(scratch, 'images')
-        write_images(images)
+        write_image_folders(images)
         for strategy in args.strategy:
             outcomes = []
             for index in range(args.runs):
