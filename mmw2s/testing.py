@@ -1,7 +1,7 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Helpers shared by the tests and the checks in ``tools/analysis``:
-generated image folders, a free TCP port, and a run launched on two
-simulated nodes."""
+"""Helpers shared by the tests and the checks in ``tools/analysis`` of a
+source checkout: generated image folders, a free TCP port, and a run
+launched on two simulated nodes."""
 import os
 import os.path as osp
 import socket
@@ -48,9 +48,9 @@ def free_port() -> int:
 
 def launch_two_nodes(config: str, work_dir: str, options: Sequence[str],
                      logs: Sequence[IO], cwd: str) -> List[subprocess.Popen]:
-    """Launch ``tools/dist_train.sh config 1`` twice, as nodes 0 and 1 of
-    ``NNODES=2`` on 127.0.0.1 (one CPU process each, each in a session of
-    its own), with ``--cfg-options options``.
+    """Launch the checkout's ``tools/dist_train.sh config 1`` twice, as
+    nodes 0 and 1 of ``NNODES=2`` on 127.0.0.1 (one process each, each in a
+    session of its own), with ``--cfg-options options``.
 
     Args:
         config (str): The config file.
@@ -62,7 +62,14 @@ def launch_two_nodes(config: str, work_dir: str, options: Sequence[str],
 
     Returns:
         list[subprocess.Popen]: The two launchers.
+
+    Raises:
+        FileNotFoundError: mmw2s is not run from a source checkout.
     """
+    if not osp.isfile(DIST_TRAIN):
+        raise FileNotFoundError(
+            f'{DIST_TRAIN} does not exist: two simulated nodes are launched '
+            'from a source checkout of mmw2s (pip install -e .)')
     port = str(free_port())
     return [
         subprocess.Popen([

@@ -1,36 +1,42 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
-"""Shared fixtures: generated image folders, config files parsed once, and a
-helper to run tools.
+"""Shared fixtures: generated image folders and IDX data, config files
+parsed once, helpers to run tools and two-process groups, and the set-up for
+pytest-xdist (tests sharing a module fixture in one worker, one thread a
+process).
 
 mmw2s is imported first: its patches must precede any import of
 mmrazor.models, which fails on current torch without them.
 """
 import mmw2s  # noqa: F401  # isort: skip
 import copy
+import datetime
 import functools
 import os
 import os.path as osp
 import subprocess
 import sys
-from typing import Callable, List
+from typing import Callable, List, Union
 
 import pytest
 import torch
+import torch.distributed as dist
 import torch.multiprocessing as mp
 from idx_helpers import write_fashion_like
 from mmengine.config import Config
 from mmengine.registry import DefaultScope
 
-from mmw2s.testing import free_port, write_image_folders
+from mmw2s.testing import write_image_folders
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
 # under pytest-xdist (the README's test command: ``-n auto``, a worker per
-# core) each worker and the processes its tests start use one thread: with
-# torch's default of a thread per core in each, OpenMP threads wait,
-# spinning, for cores another process holds (beside another job at full
-# share, a LeNet-5 step was measured 35x slower on 2 cores)
+# core) each worker and the processes its tests start use one thread (but
+# the pipeline's runs, which take ``--threads``: by default the cores shared
+# among its ``--jobs``, one each on 2 cores): with torch's default of a
+# thread per core in each, OpenMP threads wait, spinning, for cores another
+# process holds (beside another job at full share, a LeNet-5 step was
+# measured 35x slower on 2 cores)
 if int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1')) > 1:
     os.environ['OMP_NUM_THREADS'] = '1'
     torch.set_num_threads(1)
@@ -74,7 +80,8 @@ def parsed_config(path: str) -> Config:
     return copy.deepcopy(_parsed(path))
 
 
-def config_on_generated_idx(path: str, directory: str) -> Config:
+def config_on_generated_idx(path: str,
+                            directory: Union[str, os.PathLike]) -> Config:
     """The config file at ``path`` (parsed once a session), reading its
     data from IDX files written in ``directory``: 240 generated training
     images stored sorted by class."""
@@ -120,11 +127,24 @@ def python_tool(name: str) -> List[str]:
     return [sys.executable, osp.join(REPO_ROOT, 'tools', name)]
 
 
-def results_of_two_ranks(worker: Callable, out_dir: str) -> List[dict]:
-    """Run ``worker(rank, port, out_dir)`` in two processes that meet at
-    ``port`` (each saves its results as ``rank{rank}.pth`` in ``out_dir``);
-    the results of rank 0 and rank 1."""
-    mp.spawn(worker, args=(free_port(), str(out_dir)), nprocs=2, join=True)
+def join_two_ranks(rank: int, out_dir: str) -> None:
+    """Join, as ``rank``, the gloo group of :func:`results_of_two_ranks`:
+    the two processes meet through a file in ``out_dir`` (no port for
+    another test worker to take meanwhile)."""
+    dist.init_process_group(
+        'gloo',
+        init_method=f'file://{osp.join(out_dir, "rendezvous")}',
+        rank=rank,
+        world_size=2,
+        timeout=datetime.timedelta(seconds=30))
+
+
+def results_of_two_ranks(worker: Callable,
+                         out_dir: Union[str, os.PathLike]) -> List[dict]:
+    """Run ``worker(rank, out_dir)`` in two processes (each joins with
+    :func:`join_two_ranks` and saves its results as ``rank{rank}.pth`` in
+    ``out_dir``); the results of rank 0 and rank 1."""
+    mp.spawn(worker, args=(str(out_dir), ), nprocs=2, join=True)
     return [
         torch.load(osp.join(out_dir, f'rank{rank}.pth'), weights_only=True)
         for rank in range(2)

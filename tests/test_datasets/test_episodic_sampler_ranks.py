@@ -2,14 +2,13 @@
 """EpisodicSampler on two ranks (gloo, CPU): with ``seed=None`` the ranks
 share one seed (synchronised from rank 0), draw different episodes from it,
 and draw the same ones again for the same epoch."""
-import datetime
 import os.path as osp
 from types import SimpleNamespace
 
 import numpy as np
 import torch
 import torch.distributed as dist
-from conftest import results_of_two_ranks
+from conftest import join_two_ranks, results_of_two_ranks
 
 from mmw2s.datasets import EpisodicSampler
 
@@ -18,13 +17,8 @@ LABELS = np.repeat(np.arange(6), 10)
 WAYS, SHOTS, QUERIES, EPISODES = 3, 1, 2, 4
 
 
-def _worker(rank: int, port: int, out_dir: str) -> None:
-    dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=2,
-        timeout=datetime.timedelta(seconds=30))
+def _worker(rank: int, out_dir: str) -> None:
+    join_two_ranks(rank, out_dir)
     try:
         # each rank's own random state differs: only synchronisation can
         # give them one seed

@@ -1,13 +1,12 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """Non-finite losses on one rank of two (gloo, CPU): every rank decides
 the same."""
-import datetime
 import os.path as osp
 from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
-from conftest import results_of_two_ranks
+from conftest import join_two_ranks, results_of_two_ranks
 from mmengine.logging import MessageHub
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
@@ -24,13 +23,8 @@ def _inputs(rank: int, step: int) -> torch.Tensor:
     return torch.tensor([[rank + 1.0, step - 1.0]])
 
 
-def _worker(rank: int, port: int, out_dir: str) -> None:
-    dist.init_process_group(
-        'gloo',
-        init_method=f'tcp://127.0.0.1:{port}',
-        rank=rank,
-        world_size=2,
-        timeout=datetime.timedelta(seconds=30))
+def _worker(rank: int, out_dir: str) -> None:
+    join_two_ranks(rank, out_dir)
     try:
         torch.manual_seed(0)
         model = DistributedDataParallel(nn.Linear(2, 1))

@@ -97,7 +97,8 @@ def main() -> int:
     args = parser.parse_args()
     all_clean = True
     with tempfile.TemporaryDirectory() as temporary:
-        scratch = args.work_dir or temporary
+        # absolute: each run starts in a directory of its own
+        scratch = osp.abspath(args.work_dir or temporary)
         images = osp.join(scratch, 'images')
         write_image_folders(images)
         for strategy in args.strategy:
