@@ -39,11 +39,45 @@ def write_image_folders(root: str,
     return root
 
 
+# Under pytest-xdist, worker gwN takes its ports from a block of its own
+# below Linux's ephemeral range (32768-60999): two workers never pick the
+# same port, and no outgoing connection is given one between its pick and
+# the rendezvous that binds it.
+PORT_BLOCK_START = 20000
+PORT_BLOCK_SIZE = 500
+PORT_BLOCKS = 25
+_ports_taken = 0
+
+
 def free_port() -> int:
-    """A TCP port nothing listens on now, for a distributed rendezvous."""
-    with socket.socket() as probe:
-        probe.bind(('127.0.0.1', 0))
-        return probe.getsockname()[1]
+    """A TCP port nothing listens on now, for a distributed rendezvous.
+
+    In a pytest-xdist worker the port comes from the worker's own block
+    and each call gives the next free one; elsewhere the kernel picks it.
+
+    Raises:
+        RuntimeError: every port of the worker's block is in use.
+    """
+    worker = os.environ.get('PYTEST_XDIST_WORKER', '')
+    if not worker.startswith('gw'):
+        with socket.socket() as probe:
+            probe.bind(('127.0.0.1', 0))
+            return probe.getsockname()[1]
+    global _ports_taken
+    block = PORT_BLOCK_START + PORT_BLOCK_SIZE * (
+        int(worker[2:]) % PORT_BLOCKS)
+    for _ in range(PORT_BLOCK_SIZE):
+        port = block + _ports_taken % PORT_BLOCK_SIZE
+        _ports_taken += 1
+        with socket.socket() as probe:
+            try:
+                probe.bind(('127.0.0.1', port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f'pytest-xdist worker {worker}: every port of its '
+                       f'block {block}-{block + PORT_BLOCK_SIZE - 1} is in '
+                       'use')
 
 
 def launch_two_nodes(config: str, work_dir: str, options: Sequence[str],

@@ -31,9 +31,9 @@ REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
 # under pytest-xdist (the README's test command: ``-n auto``, a worker per
-# core) each worker and the processes its tests start use one thread (but
-# the pipeline's runs, which take ``--threads``: by default the cores shared
-# among its ``--jobs``, one each on 2 cores): with torch's default of a
+# core) each worker and the processes its tests start use one thread (the
+# pipeline's runs too: their ``--threads`` defaults to OMP_NUM_THREADS where
+# it is set): with torch's default of a
 # thread per core in each, OpenMP threads wait, spinning, for cores another
 # process holds (beside another job at full share, a LeNet-5 step was
 # measured 35x slower on 2 cores)

@@ -41,6 +41,23 @@ class Failure(NamedTuple):
     reason: str
 
 
+def local_threads(jobs: int) -> int:
+    """CPU threads for each of ``jobs`` local jobs: ``OMP_NUM_THREADS``
+    where it is set (as torch itself reads it), else the cores shared
+    among the jobs.
+
+    Raises:
+        ValueError: ``OMP_NUM_THREADS`` is set but not an int >= 1.
+    """
+    value = os.environ.get('OMP_NUM_THREADS')
+    if value is None:
+        return max(1, (os.cpu_count() or 1) // jobs)
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f'OMP_NUM_THREADS is {value!r}; expected an int '
+                         '>= 1 (or unset: the cores shared among the jobs).')
+    return int(value)
+
+
 class Dispatcher:
     """Runs jobs through submitit.
 
@@ -48,8 +65,8 @@ class Dispatcher:
         jobs (int): Jobs at a time on this machine (local executor).
             Defaults to 1.
         threads (int, optional): CPU threads torch uses in each job.
-            Defaults to None: the cores shared among the local jobs, or
-            SLURM's ``cpus_per_task``. Floating-point results may differ
+            Defaults to None: ``OMP_NUM_THREADS`` where it is set, else the
+            cores shared among the local jobs; SLURM's ``cpus_per_task``. Floating-point results may differ
             with the number of threads, not with the number of jobs.
         slurm (dict, optional): ``submitit.AutoExecutor`` parameters for
             SLURM (``slurm_partition``, ``gpus_per_node``, ``timeout_min``,
@@ -66,8 +83,8 @@ class Dispatcher:
         self.jobs = jobs
         self.slurm = slurm
         if threads is None:
-            threads = slurm.get('cpus_per_task', 1) if slurm else max(
-                1, (os.cpu_count() or 1) // jobs)
+            threads = slurm.get('cpus_per_task',
+                                1) if slurm else local_threads(jobs)
         self.threads = threads
 
     def _executor(self, directory: str) -> submitit.Executor:

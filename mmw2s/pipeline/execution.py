@@ -29,8 +29,9 @@ class PipelineEvents:
     Override any of the three; the defaults do nothing.
     """
 
-    def stage_started(self, label: str, cost: int) -> None:
-        """A job of ``cost`` iterations is sent."""
+    def stage_started(self, label: str, cost: int, retest: bool) -> None:
+        """A job of ``cost`` iterations is sent; ``retest``: it only tests
+        a run trained before."""
 
     def advance(self, iterations: int) -> None:
         """``iterations`` more iterations are done."""
@@ -170,7 +171,7 @@ class Pipeline:
                     seed=spec.seed),
                 threads=self.dispatcher.threads),
             needs=[])
-        failures = self._dispatch([job], {'pretrain': (label, cost)})
+        failures = self._dispatch([job], {'pretrain': (label, cost, False)})
         if failures:
             raise StudyFailed({label: failures['pretrain']})
         self.pretrained = osp.join(directory, 'backbone.pth')
@@ -317,7 +318,7 @@ class Pipeline:
             else:
                 cost = (len(run.tests) - len(done['tests'])) * \
                     study.test_cost()
-            labels[run.key] = (run.label, cost)
+            labels[run.key] = (run.label, cost, done is not None)
             jobs.append(
                 Job(key=run.key,
                     directory=directory,
@@ -362,7 +363,7 @@ class Pipeline:
                     progress[key] = done
 
         def finished(job: Job, result: Optional[dict]) -> None:
-            label, cost = labels[job.key]
+            label, cost, _ = labels[job.key]
             if job.key in progress:
                 self.events.advance(max(0, cost - progress.pop(job.key)))
             if result is not None and outcomes is not None:

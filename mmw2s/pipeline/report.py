@@ -27,6 +27,8 @@ CURVE_KEYS = (('distill.w2s_beta', 'beta (AdaptConf)'),
 RELATIONS = ('>', '>=')
 # what a setting reports unless its config names other `metrics`
 DEFAULT_METRICS = {'accuracy': 'top-1 (%)'}
+# every metric is a percentage; at full marks a comparison decides nothing
+FULL_MARKS = 100.0
 
 
 def load_scalars(stage_dir: str) -> Dict[str, List[Tuple[int, float]]]:
@@ -108,10 +110,12 @@ def claim_row(spec: dict,
     ``relation`` ``'>'`` or ``'>='``; compared on ``spec['metric']``, else
     ``metric``) or ``pgr`` (the setting's PGR: the claim is PGR >
     ``above``, default 0, the difference PGR − above; with a ``baseline``
-    too, the run's PGR is compared with the baseline's).
+    too, the run's PGR is compared with the baseline's). A comparison of
+    two runs that both score full marks on every seed is undecided.
     """
     seeds = sorted(results)
     relation = spec.get('relation', '>')
+    saturated = False
     if relation not in RELATIONS:
         raise ValueError(f'claim {spec["claim"]!r}: relation must be one '
                          f'of {RELATIONS}, got {relation!r}.')
@@ -133,9 +137,13 @@ def claim_row(spec: dict,
         baseline = accuracies(results, spec['baseline'], metric)
         differences = list(np.subtract(run, baseline))
         measured = f'{mean_std(run)} vs {mean_std(baseline)}'
+        saturated = min(run + baseline) >= FULL_MARKS
     holding = [d > 0 if relation == '>' else d >= 0 for d in differences]
     count = sum(holding)
-    if count == len(seeds):
+    if saturated:
+        verdict = (f'undecided (both score {FULL_MARKS:.0f}% on every seed: '
+                   'this evaluation cannot tell them apart)')
+    elif count == len(seeds):
         verdict = 'holds' + (' on every seed' if len(seeds) > 1 else '')
     elif count == 0:
         verdict = 'does not hold'
@@ -442,7 +450,8 @@ def write_report(pipeline, results: Results, seeds: Sequence[int],
         'the tables).', '',
         'Each claim compares two runs of the same seed (paired '
         'difference, run − baseline); it holds when the difference is '
-        'positive (≥ 0 for ≥) on every seed.', '',
+        'positive (≥ 0 for ≥) on every seed; two runs that both score '
+        '100% on every seed leave it undecided.', '',
         markdown_table([
             'claim', 'setting', 'measured', 'per-seed difference', 'positive',
             'verdict'

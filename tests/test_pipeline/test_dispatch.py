@@ -2,6 +2,7 @@
 """The dispatcher sends jobs to submitit's local processes: a job after
 those it needs, at most ``jobs`` at a time, and a failure stops only the
 jobs that need it."""
+import os
 import os.path as osp
 
 import pytest
@@ -57,8 +58,20 @@ def test_jobs_and_threads_must_be_positive_counts():
         Dispatcher(jobs=0)
     with pytest.raises(ValueError, match="threads is '2'; expected an int"):
         Dispatcher(threads='2')
-    assert Dispatcher(jobs=64).threads == 1
     assert Dispatcher(slurm=dict(cpus_per_task=6)).threads == 6
+
+
+def test_local_threads_follow_omp_num_threads_where_it_is_set(monkeypatch):
+    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+    monkeypatch.setattr(os, 'cpu_count', lambda: 8)
+    assert Dispatcher(jobs=3).threads == 2
+    assert Dispatcher(jobs=64).threads == 1
+    monkeypatch.setenv('OMP_NUM_THREADS', '3')
+    assert Dispatcher(jobs=2).threads == 3
+    assert Dispatcher(jobs=2, threads=1).threads == 1
+    monkeypatch.setenv('OMP_NUM_THREADS', 'four')
+    with pytest.raises(ValueError, match="OMP_NUM_THREADS is 'four'"):
+        Dispatcher()
 
 
 def test_an_epoch_test_without_its_checkpoint_names_it(tmp_path):

@@ -55,6 +55,21 @@ def test_claims_pair_runs_of_the_same_seed():
                 relation='>>'), results)
 
 
+def test_a_claim_between_two_perfect_scores_is_undecided():
+    """At 100% on every seed, neither '>' nor '>=' is decided; one seed
+    below full marks decides it again."""
+    results = _results(dict(adaptconf=[100.0, 100.0], kd=[100.0, 100.0]))
+    for relation in ('>', '>='):
+        row = claim_row(
+            dict(claim='c', run='adaptconf', baseline='kd',
+                 relation=relation), results)
+        assert row[4].startswith('undecided (both score 100% on every seed')
+    results = _results(dict(adaptconf=[100.0, 100.0], kd=[100.0, 99.5]))
+    assert claim_row(
+        dict(claim='c', run='adaptconf', baseline='kd', relation='>='),
+        results)[4] == 'holds on every seed'
+
+
 def test_pgr_and_its_claims():
     pgr = dict(weak='weak', ceiling='ceiling')
     results = _results(

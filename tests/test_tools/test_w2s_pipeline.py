@@ -274,6 +274,11 @@ def test_rerun_reuses_retests_and_retrains_exactly_what_changed(miniature_run):
         cwd=REPO_ROOT).stdout
     assert not _lines(retested, 'trained')
     assert _lines(retested, 're-tested') == {f'transfer/{r}' for r in TRANSFER}
+    assert set(re.findall(r'start seed 0 (\S+) \(\d+ iterations to re-test\)',
+                          retested)) == {f'transfer/{r}' for r in TRANSFER}
+    assert set(
+        re.findall(r'start seed 0 (\S+) \(\d+ iterations to train and test\)',
+                   changed)) == {'transfer/adaptconf'}
     after = _results(work_dir)['transfer']['0']
     for stage in TRANSFER:
         assert after[stage]['test_images'] == 30
@@ -295,7 +300,8 @@ def test_two_workers_give_the_results_of_one(miniature_run, tmp_path):
         shutil.rmtree(
             osp.join(sequential,
                      _result(work_dir, 'transfer', stage)['directory']))
-    threads = max(1, os.cpu_count() // 2)  # what --jobs 2 gave each run
+    # as many threads as the miniature's runs had (its default)
+    threads = _result(work_dir, 'transfer', 'finetune')['threads']
     stdout = run_tool(
         _command(sequential, data_root, suite=['transfer'], jobs=1) +
         ['--threads', str(threads)],
@@ -305,7 +311,7 @@ def test_two_workers_give_the_results_of_one(miniature_run, tmp_path):
         one, two = (
             _result(directory, 'transfer', stage)
             for directory in (sequential, work_dir))
-        assert one['threads'] == two['threads'] == threads
+        assert one['threads'] == threads
         weights = [
             load_checkpoint_safely(
                 osp.join(directory, result['checkpoint']),
