@@ -40,12 +40,11 @@ def write_image_folders(root: str,
 
 
 # Under pytest-xdist, worker gwN takes its ports from a block of its own
-# below Linux's ephemeral range (32768-60999): two workers never pick the
-# same port, and no outgoing connection is given one between its pick and
-# the rendezvous that binds it.
-PORT_BLOCK_START = 20000
-PORT_BLOCK_SIZE = 500
-PORT_BLOCKS = 25
+# in [PORTS_START, PORTS_END), below Linux's ephemeral range (32768-60999):
+# two workers never pick the same port, and no outgoing connection is given
+# one between its pick and the rendezvous that binds it.
+PORTS_START = 20000
+PORTS_END = 32768
 _ports_taken = 0
 
 
@@ -53,6 +52,7 @@ def free_port() -> int:
     """A TCP port nothing listens on now, for a distributed rendezvous.
 
     In a pytest-xdist worker the port comes from the worker's own block
+    (the range shared evenly among ``PYTEST_XDIST_WORKER_COUNT`` workers)
     and each call gives the next free one; elsewhere the kernel picks it.
 
     Raises:
@@ -64,10 +64,12 @@ def free_port() -> int:
             probe.bind(('127.0.0.1', 0))
             return probe.getsockname()[1]
     global _ports_taken
-    block = PORT_BLOCK_START + PORT_BLOCK_SIZE * (
-        int(worker[2:]) % PORT_BLOCKS)
-    for _ in range(PORT_BLOCK_SIZE):
-        port = block + _ports_taken % PORT_BLOCK_SIZE
+    workers = int(os.environ.get('PYTEST_XDIST_WORKER_COUNT', '1'))
+    size = (PORTS_END - PORTS_START) // workers
+    # a worker that replaces a crashed one gets the next id
+    block = PORTS_START + size * (int(worker[2:]) % workers)
+    for _ in range(size):
+        port = block + _ports_taken % size
         _ports_taken += 1
         with socket.socket() as probe:
             try:
@@ -76,8 +78,7 @@ def free_port() -> int:
                 continue
             return port
     raise RuntimeError(f'pytest-xdist worker {worker}: every port of its '
-                       f'block {block}-{block + PORT_BLOCK_SIZE - 1} is in '
-                       'use')
+                       f'block {block}-{block + size - 1} is in use')
 
 
 def launch_two_nodes(config: str, work_dir: str, options: Sequence[str],

@@ -32,8 +32,8 @@ TEST_CONFIGS = osp.join(REPO_ROOT, 'tests', 'data', 'configs')
 GLOO_TEARDOWN_ABORT = 'terminate called without an active exception'
 # under pytest-xdist (the README's test command: ``-n auto``, a worker per
 # core) each worker and the processes its tests start use one thread (the
-# pipeline's runs too: their ``--threads`` defaults to OMP_NUM_THREADS where
-# it is set): with torch's default of a
+# pipeline's runs too: their default ``--threads`` is at most
+# OMP_NUM_THREADS): with torch's default of a
 # thread per core in each, OpenMP threads wait, spinning, for cores another
 # process holds (beside another job at full share, a LeNet-5 step was
 # measured 35x slower on 2 cores)

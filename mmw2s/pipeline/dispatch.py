@@ -42,20 +42,26 @@ class Failure(NamedTuple):
 
 
 def local_threads(jobs: int) -> int:
-    """CPU threads for each of ``jobs`` local jobs: ``OMP_NUM_THREADS``
-    where it is set (as torch itself reads it), else the cores shared
-    among the jobs.
+    """CPU threads for each of ``jobs`` local jobs: the cores shared among
+    them, and at most ``OMP_NUM_THREADS`` where it is set (its first
+    number, as OpenMP reads ``4,2``).
 
     Raises:
-        ValueError: ``OMP_NUM_THREADS`` is set but not an int >= 1.
+        ValueError: ``OMP_NUM_THREADS`` is set but does not start with an
+            int >= 1.
     """
-    value = os.environ.get('OMP_NUM_THREADS')
-    if value is None:
-        return max(1, (os.cpu_count() or 1) // jobs)
-    if not value.isdigit() or int(value) < 1:
+    shared = max(1, (os.cpu_count() or 1) // jobs)
+    value = os.environ.get('OMP_NUM_THREADS', '').strip()
+    if not value:
+        return shared
+    try:
+        limit = int(value.split(',')[0])
+    except ValueError:
+        limit = 0
+    if limit < 1:
         raise ValueError(f'OMP_NUM_THREADS is {value!r}; expected an int '
                          '>= 1 (or unset: the cores shared among the jobs).')
-    return int(value)
+    return min(shared, limit)
 
 
 class Dispatcher:
@@ -65,12 +71,18 @@ class Dispatcher:
         jobs (int): Jobs at a time on this machine (local executor).
             Defaults to 1.
         threads (int, optional): CPU threads torch uses in each job.
-            Defaults to None: ``OMP_NUM_THREADS`` where it is set, else the
-            cores shared among the local jobs; SLURM's ``cpus_per_task``. Floating-point results may differ
-            with the number of threads, not with the number of jobs.
+            Defaults to None: locally, the cores shared among the jobs, at
+            most ``OMP_NUM_THREADS`` where it is set; under SLURM,
+            ``slurm['cpus_per_task']`` (1 if absent). Floating-point
+            results may differ with the number of threads, not with the
+            number of jobs.
         slurm (dict, optional): ``submitit.AutoExecutor`` parameters for
             SLURM (``slurm_partition``, ``gpus_per_node``, ``timeout_min``,
             ...); None runs locally. Defaults to None.
+
+    Raises:
+        ValueError: ``jobs`` or ``threads`` is not an int >= 1, or
+            ``OMP_NUM_THREADS`` is not one.
     """
 
     def __init__(self,
@@ -82,9 +94,10 @@ class Dispatcher:
                 raise ValueError(f'{name} is {value!r}; expected an int >= 1.')
         self.jobs = jobs
         self.slurm = slurm
-        if threads is None:
-            threads = slurm.get('cpus_per_task',
-                                1) if slurm else local_threads(jobs)
+        if threads is None and slurm is not None:
+            threads = slurm.get('cpus_per_task', 1)
+        elif threads is None:
+            threads = local_threads(jobs)
         self.threads = threads
 
     def _executor(self, directory: str) -> submitit.Executor:

@@ -29,9 +29,9 @@ class PipelineEvents:
     Override any of the three; the defaults do nothing.
     """
 
-    def stage_started(self, label: str, cost: int, retest: bool) -> None:
-        """A job of ``cost`` iterations is sent; ``retest``: it only tests
-        a run trained before."""
+    def stage_started(self, label: str, cost: int, work: str) -> None:
+        """A job of ``cost`` iterations is sent; ``work`` says what it does
+        (``'to pre-train'``, ``'to train and test'``, ``'to re-test'``)."""
 
     def advance(self, iterations: int) -> None:
         """``iterations`` more iterations are done."""
@@ -171,7 +171,8 @@ class Pipeline:
                     seed=spec.seed),
                 threads=self.dispatcher.threads),
             needs=[])
-        failures = self._dispatch([job], {'pretrain': (label, cost, False)})
+        failures = self._dispatch([job],
+                                  {'pretrain': (label, cost, 'to pre-train')})
         if failures:
             raise StudyFailed({label: failures['pretrain']})
         self.pretrained = osp.join(directory, 'backbone.pth')
@@ -318,7 +319,8 @@ class Pipeline:
             else:
                 cost = (len(run.tests) - len(done['tests'])) * \
                     study.test_cost()
-            labels[run.key] = (run.label, cost, done is not None)
+            labels[run.key] = (run.label, cost, 'to train and test'
+                               if done is None else 'to re-test')
             jobs.append(
                 Job(key=run.key,
                     directory=directory,

@@ -26,7 +26,7 @@ class RichEvents(PipelineEvents):
         self.progress = progress
         self.task = progress.add_task('starting', total=None)
 
-    def stage_started(self, label: str, cost: int, retest: bool) -> None:
+    def stage_started(self, label: str, cost: int, work: str) -> None:
         total = (self.progress.tasks[0].total or 0) + cost
         self.progress.update(self.task, description=label, total=total)
 
@@ -37,11 +37,10 @@ class RichEvents(PipelineEvents):
 class LineEvents(PipelineEvents):
     """One line as each run starts and ends (logs, CI)."""
 
-    def stage_started(self, label: str, cost: int, retest: bool) -> None:
-        what = 'to re-test' if retest else 'to train and test'
+    def stage_started(self, label: str, cost: int, work: str) -> None:
         print(
             f'{time.strftime("%H:%M:%S")} start {label} ({cost} iterations '
-            f'{what})',
+            f'{work})',
             flush=True)
 
     def stage_finished(self, label: str, result, outcome: str) -> None:
@@ -126,9 +125,10 @@ def add_dispatch_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         '--threads',
         type=int,
-        help='CPU threads torch uses in each run (default: OMP_NUM_THREADS '
-        'where it is set, else the cores shared among the --jobs; results '
-        'may differ in the last bits with the number of threads)')
+        help='CPU threads torch uses in each run (default: the cores shared '
+        'among the --jobs, at most OMP_NUM_THREADS where it is set; under '
+        'SLURM, --slurm-cpus-per-task; results may differ in the last bits '
+        'with the number of threads)')
     slurm = parser.add_argument_group(
         'SLURM', 'send each run to SLURM through submitit instead')
     slurm.add_argument('--slurm-partition', help='the partition')

@@ -61,17 +61,24 @@ def test_jobs_and_threads_must_be_positive_counts():
     assert Dispatcher(slurm=dict(cpus_per_task=6)).threads == 6
 
 
-def test_local_threads_follow_omp_num_threads_where_it_is_set(monkeypatch):
-    monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+def test_local_threads_are_the_shared_cores_at_most_omp_num_threads(
+        monkeypatch):
     monkeypatch.setattr(os, 'cpu_count', lambda: 8)
-    assert Dispatcher(jobs=3).threads == 2
-    assert Dispatcher(jobs=64).threads == 1
-    monkeypatch.setenv('OMP_NUM_THREADS', '3')
-    assert Dispatcher(jobs=2).threads == 3
+    for unset in (None, '', '  '):
+        if unset is None:
+            monkeypatch.delenv('OMP_NUM_THREADS', raising=False)
+        else:
+            monkeypatch.setenv('OMP_NUM_THREADS', unset)
+        assert Dispatcher(jobs=3).threads == 2
+        assert Dispatcher(jobs=64).threads == 1
+    for value, threads in (('3', 3), (' 1', 1), ('16', 4), ('2,1', 2)):
+        monkeypatch.setenv('OMP_NUM_THREADS', value)
+        assert Dispatcher(jobs=2).threads == threads, value
     assert Dispatcher(jobs=2, threads=1).threads == 1
-    monkeypatch.setenv('OMP_NUM_THREADS', 'four')
-    with pytest.raises(ValueError, match="OMP_NUM_THREADS is 'four'"):
-        Dispatcher()
+    for wrong in ('four', '0', '²'):
+        monkeypatch.setenv('OMP_NUM_THREADS', wrong)
+        with pytest.raises(ValueError, match=f'OMP_NUM_THREADS is {wrong!r}'):
+            Dispatcher()
 
 
 def test_an_epoch_test_without_its_checkpoint_names_it(tmp_path):

@@ -1,5 +1,6 @@
 # Copyright (c) mmw2s contributors. All rights reserved.
 """The report's arithmetic: claims, mean ± std, PGR only where defined."""
+import numpy as np
 import pytest
 from mmengine.config import ConfigDict
 
@@ -56,15 +57,31 @@ def test_claims_pair_runs_of_the_same_seed():
 
 
 def test_a_claim_between_two_perfect_scores_is_undecided():
-    """At 100% on every seed, neither '>' nor '>=' is decided; one seed
-    below full marks decides it again."""
-    results = _results(dict(adaptconf=[100.0, 100.0], kd=[100.0, 100.0]))
+    """At 100% on every seed (as mmpretrain's float32 accuracy gives it on
+    97 images: 99.99999237), neither '>' nor '>=' is decided, of the runs
+    or of their PGR; one seed below full marks decides it again."""
+    perfect = float(np.float32(97) * np.float32(100. / 97))
+    assert perfect < 100.0
+    results = _results(
+        dict(
+            adaptconf=[100.0, perfect],
+            kd=[perfect, 100.0],
+            weak=[90.0, 90.0],
+            ceiling=[100.0, 100.0]))
+    pgr = dict(weak='weak', ceiling='ceiling')
     for relation in ('>', '>='):
-        row = claim_row(
-            dict(claim='c', run='adaptconf', baseline='kd',
-                 relation=relation), results)
-        assert row[4].startswith('undecided (both score 100% on every seed')
-    results = _results(dict(adaptconf=[100.0, 100.0], kd=[100.0, 99.5]))
+        for extra in ({}, dict(pgr=pgr)):
+            row = claim_row(
+                dict(
+                    claim='c',
+                    run='adaptconf',
+                    baseline='kd',
+                    relation=relation,
+                    **extra), results)
+            assert row[3] == '—'
+            assert row[4].startswith(
+                'undecided (both score 100% on every seed')
+    results[1]['kd']['accuracy'] = 99.5
     assert claim_row(
         dict(claim='c', run='adaptconf', baseline='kd', relation='>='),
         results)[4] == 'holds on every seed'

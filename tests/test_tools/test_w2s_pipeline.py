@@ -257,6 +257,8 @@ def test_rerun_reuses_retests_and_retrains_exactly_what_changed(miniature_run):
         for s, runs in (('transfer', TRANSFER), ('weak_only', WEAK_ONLY))
         for r in runs
     }
+    assert re.search(r'start pretrain \(.+\) \(\d+ iterations to pre-train\)',
+                     first)
     same = run_tool(command, cwd=REPO_ROOT).stdout
     assert not _lines(same, 'trained') and not _lines(same, 're-tested')
     assert 'reused: pretrain' in same
@@ -311,7 +313,7 @@ def test_two_workers_give_the_results_of_one(miniature_run, tmp_path):
         one, two = (
             _result(directory, 'transfer', stage)
             for directory in (sequential, work_dir))
-        assert one['threads'] == threads
+        assert one['threads'] == two['threads'] == threads
         weights = [
             load_checkpoint_safely(
                 osp.join(directory, result['checkpoint']),

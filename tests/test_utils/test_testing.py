@@ -6,32 +6,44 @@ import pytest
 
 from mmw2s import testing
 
+# below the range the real test workers take their ports from
+START = 15000
 
-def test_each_test_worker_takes_ports_from_its_own_block(monkeypatch):
-    """Under pytest-xdist, worker gwN's ports lie in its own block below the
-    kernel's ephemeral range, each call gives another one, and a port that
-    something listens on is skipped."""
+
+@pytest.fixture
+def worker_ports(monkeypatch):
+    """Blocks of 10 ports from ``START`` for 5 workers; none taken yet."""
+    monkeypatch.setattr(testing, 'PORTS_START', START)
+    monkeypatch.setattr(testing, 'PORTS_END', START + 50)
     monkeypatch.setattr(testing, '_ports_taken', 0)
-    monkeypatch.setenv('PYTEST_XDIST_WORKER', 'gw3')
-    start = testing.PORT_BLOCK_START + 3 * testing.PORT_BLOCK_SIZE
+    monkeypatch.setenv('PYTEST_XDIST_WORKER_COUNT', '5')
+    return monkeypatch
+
+
+def test_each_test_worker_takes_ports_from_its_own_block(worker_ports):
+    """Worker gwN's ports lie in its own block, each call gives another
+    one, and a port that something listens on is skipped; the workers share
+    the range evenly."""
+    worker_ports.setenv('PYTEST_XDIST_WORKER', 'gw3')
     with socket.socket() as listener:
-        listener.bind(('127.0.0.1', start + 1))
+        listener.bind(('127.0.0.1', START + 31))
         listener.listen()
         ports = [testing.free_port() for _ in range(3)]
-    assert ports == [start, start + 2, start + 3]
-    monkeypatch.setattr(testing, '_ports_taken', 0)
-    monkeypatch.setenv('PYTEST_XDIST_WORKER', 'gw4')
-    assert testing.free_port() == start + testing.PORT_BLOCK_SIZE
-    last_port = testing.PORT_BLOCK_START + (
-        testing.PORT_BLOCK_SIZE * testing.PORT_BLOCKS) - 1
-    assert last_port < 32768
+    assert ports == [START + 30, START + 32, START + 33]
+    worker_ports.setattr(testing, '_ports_taken', 0)
+    worker_ports.setenv('PYTEST_XDIST_WORKER', 'gw4')
+    assert testing.free_port() == START + 40
+    # a worker replacing a crashed one takes a block nobody is using
+    worker_ports.setattr(testing, '_ports_taken', 0)
+    worker_ports.setenv('PYTEST_XDIST_WORKER', 'gw5')
+    assert testing.free_port() == START
 
 
-def test_a_full_block_is_an_error(monkeypatch):
-    monkeypatch.setenv('PYTEST_XDIST_WORKER', 'gw0')
-    monkeypatch.setattr(testing, 'PORT_BLOCK_SIZE', 1)
+def test_a_full_block_is_an_error(worker_ports):
+    worker_ports.setenv('PYTEST_XDIST_WORKER', 'gw0')
+    worker_ports.setenv('PYTEST_XDIST_WORKER_COUNT', '50')
     with socket.socket() as listener:
-        listener.bind(('127.0.0.1', testing.PORT_BLOCK_START))
+        listener.bind(('127.0.0.1', START))
         listener.listen()
         with pytest.raises(RuntimeError, match='gw0: every port of its'):
             testing.free_port()
