@@ -129,6 +129,12 @@ MUTANTS = [
            "d > 0 if relation == '>' else d >= 0",
            "d > 0 if relation == '>' else d > 0",
            ['tests/test_pipeline/test_report.py']),
+    Mutant('report_full_marks_exact', 'mmw2s/pipeline/report.py',
+           'value >= FULL_MARKS - FULL_MARKS_TOLERANCE',
+           'value >= FULL_MARKS', ['tests/test_pipeline/test_report.py']),
+    Mutant('dispatch_threads_above_the_shared_cores',
+           'mmw2s/pipeline/dispatch.py', 'return min(shared, limit)',
+           'return limit', ['tests/test_pipeline/test_dispatch.py']),
     Mutant('pipeline_students_see_labels', 'mmw2s/pipeline/stages.py',
            "calculate_student_loss=stage.get('ground_truth', True),",
            'calculate_student_loss=True,', [
