@@ -166,6 +166,8 @@ settings = dict(
         'episodes for every run), each query classified by the nearest '
         'centroid (cosine) of the support features, as in Meta-Baseline; '
         'per seed: the mean over the episodes ± its 95% interval.',
+        # result key -> column title; every metric is a percentage (the
+        # report holds a claim between two runs at 100% undecided)
         metrics={
             'few-shot/5way-1shot': '5-way 1-shot (%)',
             'few-shot/5way-5shot': '5-way 5-shot (%)'
