@@ -23,8 +23,8 @@ from mmw2s.pipeline import EvalSpec, Pipeline, PipelineEvents, StudyFailed
 from mmw2s.pipeline.progress import (add_dispatch_args, dispatcher_from_args,
                                      exit_on_sigterm, plan_from_args, shown,
                                      work_dir_from_args)
-from mmw2s.study import (check_study, restrict_schedules, run_study,
-                         write_study_report)
+from mmw2s.study import (check_study, describe_study, restrict_schedules,
+                         run_study, write_study_report)
 
 
 def parse_args() -> argparse.Namespace:
@@ -46,6 +46,11 @@ def parse_args() -> argparse.Namespace:
         'report covers them')
     parser.add_argument(
         '--data-root', help="the data's directory (sets data.data_root)")
+    parser.add_argument(
+        '--dry-run',
+        action='store_true',
+        help="list each phase's runs (sizes, epochs, what is saved) as far "
+        'as the saved runs have made its choices, and stop')
     add_dispatch_args(parser)
     parser.add_argument(
         '--cfg-options',
@@ -67,11 +72,14 @@ def main() -> None:
     work_dir = work_dir_from_args(args)
     pipeline = Pipeline(plan, work_dir, EvalSpec(), PipelineEvents(),
                         dispatcher_from_args(args))
+    seeds = args.seeds or list(plan.study.seeds)
+    if args.dry_run:
+        print('\n'.join(describe_study(pipeline, seeds)))
+        return
     start = time.time()
     try:
         with shown(pipeline):
-            outcome = run_study(pipeline, command, args.seeds
-                                or list(plan.study.seeds))
+            outcome = run_study(pipeline, command, seeds)
     except StudyFailed as failure:
         sys.exit(str(failure))
     report = write_study_report(pipeline, outcome,

@@ -21,6 +21,8 @@ from .stages import init_target, pretrain_cfg, training_cfg
 
 # results[setting][seed][stage]: the stage's training record and test result
 Results = Dict[str, Dict[int, Dict[str, dict]]]
+# the state of a run whose training and every test are saved
+SAVED = 'saved'
 
 
 class PipelineEvents:
@@ -234,16 +236,21 @@ class Pipeline:
                      f'{study.val.count:,} held out for validation, tested '
                      f'on {study.test_images():,} images')
         for run in study.runs.values():
-            done = saved(
-                osp.join(self.work_dir, run.directory), run.key,
-                list(run.tests))
-            state = 'to train' if done is None else ('saved' if len(
-                done['tests']) == len(run.tests) else 'trained, to test')
             lines.append(f'{run.directory}: {", ".join(run.used_by)}; '
                          f'{run.stage.epochs} epochs, {run.cost} iterations; '
-                         f'{state}')
+                         f'{self.run_state(run)}')
             lines += [f'  {note}' for note in run.notes]
         return lines
+
+    def run_state(self, run: Run) -> str:
+        """What ``run`` of the planned study needs: ``'to train'``,
+        ``'trained, to test'``, or nothing (:data:`SAVED`)."""
+        done = saved(
+            osp.join(self.work_dir, run.directory), run.key, list(run.tests))
+        if done is None:
+            return 'to train'
+        return SAVED if len(done['tests']) == len(run.tests) else \
+            'trained, to test'
 
     def init_spec(self, run: Run) -> Optional[dict]:
         """What the run starts from, for its job to check before training

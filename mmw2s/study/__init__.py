@@ -10,9 +10,9 @@ choices made on the validation part and two protocols on the same runs.
 """
 from .grid import check_study, restrict_schedules
 from .report import write_study_report
-from .runner import StudyOutcome, run_study
+from .runner import StudyOutcome, describe_study, run_study
 
 __all__ = [
-    'StudyOutcome', 'check_study', 'restrict_schedules', 'run_study',
-    'write_study_report'
+    'StudyOutcome', 'check_study', 'describe_study', 'restrict_schedules',
+    'run_study', 'write_study_report'
 ]

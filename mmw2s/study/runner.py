@@ -14,9 +14,9 @@
 The runs of the selection seed that the study needs again are the same
 runs (same keys): they are re-tested, not retrained.
 """
-from typing import Dict, List, NamedTuple, Tuple
+from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
-from mmw2s.pipeline import EvalSpec, Pipeline
+from mmw2s.pipeline import SAVED, EvalSpec, Pipeline
 
 from .grid import (SELECT_TEACHERS, cell_setting, check_study,
                    selection_of_teachers, selection_of_tuned, study_cells,
@@ -44,6 +44,26 @@ class StudyOutcome(NamedTuple):
     cells: Dict[str, Tuple[str, str]]
 
 
+class Phase(NamedTuple):
+    """One phase of a study, as the pipeline runs it.
+
+    Args:
+        title (str): What it does, with the choices it starts from.
+        settings (list[str]): Its settings (in ``pipeline.plan.settings``).
+        seeds (list[int]): Its seeds.
+        chooses (bool): Whether its results make the next phase's choices.
+    """
+    title: str
+    settings: List[str]
+    seeds: List[int]
+    chooses: bool
+
+
+# runs a phase (its evaluation set on the pipeline): its results, or None
+# to stop the study there
+PhaseRunner = Callable[[Phase], Optional[dict]]
+
+
 def run_study(pipeline: Pipeline, command: str, seeds: List[int]) -> \
         StudyOutcome:
     """Run the phases of ``pipeline.plan.study`` (see the module's doc).
@@ -57,39 +77,105 @@ def run_study(pipeline: Pipeline, command: str, seeds: List[int]) -> \
     Returns:
         StudyOutcome: The choices and the results.
     """
+
+    def run_phase(phase: Phase) -> dict:
+        if pipeline.pretrained is None and \
+                pipeline.uses_pretraining(phase.settings):
+            pipeline.pretrain(command)
+        return pipeline.run(phase.settings, phase.seeds)
+
+    return _run_phases(pipeline, seeds, run_phase)
+
+
+def describe_study(pipeline: Pipeline, seeds: List[int]) -> List[str]:
+    """What the study needs, without training: each phase's runs as
+    :meth:`Pipeline.describe` lists them, with what is saved. A phase whose
+    choices come from runs that are not all saved yet ends the list (its
+    saved results are read, never recomputed).
+
+    Args:
+        pipeline (Pipeline): A pipeline on the study config.
+        seeds (list[int]): The study's seeds.
+
+    Returns:
+        list[str]: The lines to print.
+    """
+    pipeline.pretrained = pipeline.find_backbone()
+    lines: List[str] = []
+
+    def describe_phase(phase: Phase) -> Optional[dict]:
+        lines.append(f'{phase.title}:')
+        lines.extend(
+            f'  {line}'
+            for line in pipeline.describe(phase.settings, phase.seeds))
+        pending = [
+            run for run in pipeline.study.runs.values()
+            if pipeline.run_state(run) != SAVED
+        ]
+        if not pending:
+            return pipeline.run(phase.settings, phase.seeds)
+        if phase.chooses:
+            lines.append('The next phases are chosen from these runs: they '
+                         'are listed once these are saved.')
+        return None
+
+    _run_phases(pipeline, seeds, describe_phase)
+    return lines
+
+
+def _run_phases(pipeline: Pipeline, seeds: List[int],
+                run_phase: PhaseRunner) -> Optional[StudyOutcome]:
+    """The three phases, each run by ``run_phase``; None where it stops
+    one."""
     plan = pipeline.plan
     check_study(plan)
     study = plan.study
     chooser = [study.selection_seed]
     plan.settings = selection_of_teachers(plan)
-    if pipeline.uses_pretraining([SELECT_TEACHERS]):
-        pipeline.pretrain(command)
     # the each-epoch seeds' runs keep their checkpoints from the start, so
     # that the study re-tests them after every epoch without retraining
     each_epoch = tuple(study.each_epoch_seeds)
     pipeline.evaluation = EvalSpec('val', each_epoch=each_epoch)
-    selection = pipeline.run([SELECT_TEACHERS], chooser)
+    selection = run_phase(
+        Phase(
+            "Phase 1, each schedule's reference teacher (validation part, "
+            f'seed {study.selection_seed})', [SELECT_TEACHERS], chooser, True))
+    if selection is None:
+        return None
     teachers = choose_teachers(plan, selection, study.selection_seed)
 
-    tuned = selection_of_tuned(plan, {
-        name: choice.teacher
-        for name, choice in teachers.items()
-    })
+    references = {name: choice.teacher for name, choice in teachers.items()}
+    tuned = selection_of_tuned(plan, references)
     plan.settings = dict(plan.settings, **tuned)
-    selection.update(pipeline.run(list(tuned), chooser))
+    chosen = run_phase(
+        Phase(
+            f'Phase 2, {study.tuned.method} {study.tuned.field} under the '
+            f'reference teachers ({_listed(references)}; validation part, '
+            f'seed {study.selection_seed})', list(tuned), chooser, True))
+    if chosen is None:
+        return None
+    selection.update(chosen)
     values = choose_values(plan, selection, study.selection_seed,
                            list(study.schedules))
 
-    references = {name: choice.teacher for name, choice in teachers.items()}
-    settings = study_settings(plan, references, {
-        name: choice.value
-        for name, choice in values.items()
-    })
+    value_of = {name: choice.value for name, choice in values.items()}
+    settings = study_settings(plan, references, value_of)
     plan.settings = dict(plan.settings, **settings)
     pipeline.evaluation = EvalSpec('test', each_epoch=each_epoch)
-    results = pipeline.run(list(settings), seeds)
+    results = run_phase(
+        Phase(
+            f'Phase 3, every cell at {study.tuned.field} '
+            f'{_listed(value_of)} (test split, seeds '
+            f'{", ".join(map(str, seeds))})', list(settings), seeds, False))
+    if results is None:
+        return None
     cells = {
         cell_setting(schedule, teacher): (schedule, teacher)
         for schedule, teacher in study_cells(plan, references)
     }
     return StudyOutcome(teachers, values, selection, results, cells)
+
+
+def _listed(by_schedule: Dict[str, object]) -> str:
+    return ', '.join(f'{schedule}: {value}'
+                     for schedule, value in by_schedule.items())

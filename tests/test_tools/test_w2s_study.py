@@ -9,15 +9,21 @@ and AdaptConf), the models (a 1-layer ViT in batches of 8), the
 pre-training (1 epoch) and the iteration floor (none; the pipeline's tests
 run it).
 """
+import argparse
 import glob
 import json
+import os
 import os.path as osp
 import re
 import sys
 
 import pytest
-from conftest import REPO_ROOT, run_tool
+from conftest import REPO_ROOT, python_tool, run_tool
 from idx_helpers import write_fashion_like
+
+from mmw2s.pipeline import Dispatcher, EvalSpec, Pipeline, PipelineEvents
+from mmw2s.pipeline.progress import plan_from_args
+from mmw2s.study import describe_study
 
 FULL = osp.join(REPO_ROOT, 'configs', 'study', 'w2s_fashion-mnist_full.py')
 SHRUNK = [
@@ -206,3 +212,74 @@ def test_a_rerun_trains_nothing(tiny_study):
     assert 're-tested:' not in again.stdout
     assert 'reused: seed 1 short_lenet_1ep/kd' in again.stdout
     assert re.search(r'start ', again.stdout) is None
+
+
+def _files(directory):
+    """Every file under ``directory`` with its size and modification
+    time."""
+    return {(path, os.stat(path).st_size, os.stat(path).st_mtime_ns)
+            for path in glob.glob(osp.join(directory, '**'), recursive=True)}
+
+
+def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
+    """Once every run is saved, the dry run lists the three phases, with
+    the choices the saved runs made, and writes nothing."""
+    results = tiny_study['results']
+    work_dir = tiny_study['work_dir']
+    before = _files(work_dir)
+    stdout = run_tool(
+        python_tool('w2s_study.py') + [
+            tiny_study['config'], '--work-dir', work_dir, '--data-root',
+            tiny_study['data_root'], '--dry-run', '--cfg-options', *SHRUNK
+        ],
+        cwd=REPO_ROOT).stdout
+    assert _files(work_dir) == before
+    teachers = ', '.join(
+        f'{schedule}: {results["teachers"][schedule]["teacher"]}'
+        for schedule in ('short', 'patient'))
+    values = ', '.join(f'{schedule}: {results["values"][schedule]["value"]}'
+                       for schedule in ('short', 'patient'))
+    titles = [line for line in stdout.splitlines() if line.startswith('Phase')]
+    assert titles == [
+        "Phase 1, each schedule's reference teacher (validation part, "
+        'seed 0):',
+        f'Phase 2, adaptconf threshold under the reference teachers '
+        f'({teachers}; validation part, seed 0):',
+        f'Phase 3, every cell at threshold {values} (test split, seeds 0, '
+        '1):'
+    ]
+    runs = re.findall(r'^  (seed_\d)/\S+: .*; (\w[\w ,]*)$', stdout,
+                      re.MULTILINE)
+    assert runs and {state for _, state in runs} == {'saved'}
+    # the third phase's runs are the study's (each listed once)
+    third = stdout.split('Phase 3')[1]
+    assert len(re.findall(r'^  seed_', third, re.MULTILINE)) == len({
+        result['key']
+        for cell in results['results'].values()
+        for stages in cell.values()
+        for result in stages.values()
+    })
+
+
+def test_a_dry_run_stops_at_the_choices_it_cannot_make_yet(
+        tiny_study, tmp_path):
+    """In an empty work dir: the first phase's runs, to train, and why the
+    list stops there; nothing is written."""
+    plan = plan_from_args(
+        argparse.Namespace(
+            config=tiny_study['config'],
+            data_root=tiny_study['data_root'],
+            cfg_options=None))
+    pipeline = Pipeline(plan, str(tmp_path), EvalSpec(), PipelineEvents(),
+                        Dispatcher(1))
+    lines = describe_study(pipeline, [0, 1])
+    assert lines[0].startswith('Phase 1,') and lines[1] == (
+        '  pre-training to do first: the runs that start from it are '
+        'listed as to train')
+    runs = [line for line in lines if line.startswith('  seed_0/')]
+    # two teachers, the student alone under two schedules
+    assert len(runs) == 4 and all(line.endswith('; to train') for line in runs)
+    assert lines[-1] == ('The next phases are chosen from these runs: they '
+                         'are listed once these are saved.')
+    assert not any(line.startswith('Phase 2') for line in lines)
+    assert not os.listdir(tmp_path)
