@@ -231,14 +231,20 @@ class Pipeline:
         stages = sum(
             len(entries) for by_seed in study.entries.values()
             for entries in by_seed.values())
-        lines.append(f'{len(study.runs)} run(s) for {stages} stage(s); '
+        states = {key: self.run_state(run) for key, run in study.runs.items()}
+        to_train = [
+            run for key, run in study.runs.items() if states[key] == 'to train'
+        ]
+        lines.append(f'{len(study.runs)} run(s) for {stages} stage(s), '
+                     f'{len(to_train)} to train '
+                     f'({sum(run.cost for run in to_train):,} iterations); '
                      f'{study.train.size:,} training images, '
                      f'{study.val.count:,} held out for validation, tested '
                      f'on {study.test_images():,} images')
-        for run in study.runs.values():
+        for key, run in study.runs.items():
             lines.append(f'{run.directory}: {", ".join(run.used_by)}; '
                          f'{run.stage.epochs} epochs, {run.cost} iterations; '
-                         f'{self.run_state(run)}')
+                         f'{states[key]}')
             lines += [f'  {note}' for note in run.notes]
         return lines
 

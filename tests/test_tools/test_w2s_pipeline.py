@@ -276,8 +276,10 @@ def test_rerun_reuses_retests_and_retrains_exactly_what_changed(miniature_run):
         cwd=REPO_ROOT).stdout
     assert not _lines(retested, 'trained')
     assert _lines(retested, 're-tested') == {f'transfer/{r}' for r in TRANSFER}
-    assert set(re.findall(r'start seed 0 (\S+) \(\d+ iterations to re-test\)',
-                          retested)) == {f'transfer/{r}' for r in TRANSFER}
+    assert set(
+        re.findall(r'start seed 0 (\S+) \(\d+ iterations to re-test\)',
+                   retested)) == {f'transfer/{r}'
+                                  for r in TRANSFER}
     assert set(
         re.findall(r'start seed 0 (\S+) \(\d+ iterations to train and test\)',
                    changed)) == {'transfer/adaptconf'}
@@ -449,6 +451,12 @@ def test_the_readme_command_plans_any_idx_data(tmp_path, images, held_out):
         cwd=REPO_ROOT).stdout
     assert f'{images:,} training images, {held_out:,} held out for ' \
         f'validation, tested on {images // 5:,} images' in stdout
+    # nothing saved: every run is to train, and the header counts them
+    runs = re.findall(r'^seed_0/\S+: .*, (\d+) iterations; to train$', stdout,
+                      re.MULTILINE)
+    assert re.search(
+        rf'^{len(runs)} run\(s\) for \d+ stage\(s\), {len(runs)} to train '
+        rf'\({sum(map(int, runs)):,} iterations\); ', stdout, re.MULTILINE)
     assert 'pre-training to do first' in stdout
     assert not os.listdir(str(tmp_path / 'work'))
 

@@ -251,6 +251,8 @@ def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
     runs = re.findall(r'^  (seed_\d)/\S+: .*; (\w[\w ,]*)$', stdout,
                       re.MULTILINE)
     assert runs and {state for _, state in runs} == {'saved'}
+    assert len(
+        re.findall(r'stage\(s\), 0 to train \(0 iterations\); ', stdout)) == 3
     # the third phase's runs are the study's (each listed once)
     third = stdout.split('Phase 3')[1]
     assert len(re.findall(r'^  seed_', third, re.MULTILINE)) == len({
@@ -279,6 +281,12 @@ def test_a_dry_run_stops_at_the_choices_it_cannot_make_yet(
     runs = [line for line in lines if line.startswith('  seed_0/')]
     # two teachers, the student alone under two schedules
     assert len(runs) == 4 and all(line.endswith('; to train') for line in runs)
+    iterations = sum(
+        int(re.search(r'(\d+) iterations; to train$', line).group(1))
+        for line in runs)
+    assert lines[2].startswith(
+        f'  4 run(s) for 4 stage(s), 4 to train ({iterations:,} iterations); '
+        '300 training images, 25 held out for validation')
     assert lines[-1] == ('The next phases are chosen from these runs: they '
                          'are listed once these are saved.')
     assert not any(line.startswith('Phase 2') for line in lines)
