@@ -23,11 +23,12 @@ its choices made on the validation part is :mod:`mmw2s.study`, on this
 pipeline.
 """
 from .dispatch import Dispatcher
-from .execution import SAVED, Pipeline, PipelineEvents, StudyFailed
+from .execution import (SAVED, TO_TEST, TO_TRAIN, Pipeline, PipelineEvents,
+                        StudyFailed)
 from .plan import EvalSpec, setting_names
 from .report import write_report
 
 __all__ = [
-    'SAVED', 'Dispatcher', 'EvalSpec', 'Pipeline', 'PipelineEvents',
-    'StudyFailed', 'setting_names', 'write_report'
+    'SAVED', 'TO_TEST', 'TO_TRAIN', 'Dispatcher', 'EvalSpec', 'Pipeline',
+    'PipelineEvents', 'StudyFailed', 'setting_names', 'write_report'
 ]

@@ -21,8 +21,8 @@ from .stages import init_target, pretrain_cfg, training_cfg
 
 # results[setting][seed][stage]: the stage's training record and test result
 Results = Dict[str, Dict[int, Dict[str, dict]]]
-# the state of a run whose training and every test are saved
-SAVED = 'saved'
+# what a run needs (Pipeline.run_state): nothing, its tests, or everything
+SAVED, TO_TEST, TO_TRAIN = 'saved', 'trained, to test', 'to train'
 
 
 class PipelineEvents:
@@ -233,7 +233,7 @@ class Pipeline:
             for entries in by_seed.values())
         states = {key: self.run_state(run) for key, run in study.runs.items()}
         to_train = [
-            run for key, run in study.runs.items() if states[key] == 'to train'
+            run for key, run in study.runs.items() if states[key] == TO_TRAIN
         ]
         lines.append(f'{len(study.runs)} run(s) for {stages} stage(s), '
                      f'{len(to_train)} to train '
@@ -249,14 +249,14 @@ class Pipeline:
         return lines
 
     def run_state(self, run: Run) -> str:
-        """What ``run`` of the planned study needs: ``'to train'``,
-        ``'trained, to test'``, or nothing (:data:`SAVED`)."""
-        done = saved(
+        """What ``run`` of the planned study needs: :data:`TO_TRAIN`,
+        :data:`TO_TEST`, or nothing (:data:`SAVED`)."""
+        return _state(run, self._saved(run))
+
+    def _saved(self, run: Run) -> Optional[dict]:
+        """The run's saved training and tests (see :func:`saved`)."""
+        return saved(
             osp.join(self.work_dir, run.directory), run.key, list(run.tests))
-        if done is None:
-            return 'to train'
-        return SAVED if len(done['tests']) == len(run.tests) else \
-            'trained, to test'
 
     def init_spec(self, run: Run) -> Optional[dict]:
         """What the run starts from, for its job to check before training
@@ -320,8 +320,8 @@ class Pipeline:
         jobs, labels = [], {}
         for run in study.runs.values():
             directory = osp.join(self.work_dir, run.directory)
-            done = saved(directory, run.key, list(run.tests))
-            if done is not None and len(done['tests']) == len(run.tests):
+            done = self._saved(run)
+            if _state(run, done) == SAVED:
                 outcomes[run.key] = dict(done, trained=False, tested=[])
                 self.events.stage_finished(run.label, done, 'reused')
                 continue
@@ -430,6 +430,13 @@ class Pipeline:
                             epoch_test_minutes=sum(t['minutes']
                                                    for t in epoch_tests[:-1]))
         return results
+
+
+def _state(run: Run, done: Optional[dict]) -> str:
+    """What ``run`` needs, given what of it is saved (``done``)."""
+    if done is None:
+        return TO_TRAIN
+    return SAVED if len(done['tests']) == len(run.tests) else TO_TEST
 
 
 def _metrics(test: dict) -> dict:

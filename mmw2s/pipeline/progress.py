@@ -106,11 +106,12 @@ def plan_from_args(args: argparse.Namespace) -> Config:
 
 def work_dir_from_args(args: argparse.Namespace) -> str:
     """``--work-dir``, by default ``work_dirs/<config name>`` as mmengine's
-    tools name it; made if it does not exist."""
+    tools name it; made if it does not exist, unless ``args.dry_run``."""
     work_dir = args.work_dir or osp.join(
         'work_dirs',
         osp.splitext(osp.basename(args.config))[0])
-    os.makedirs(work_dir, exist_ok=True)
+    if not args.dry_run:
+        os.makedirs(work_dir, exist_ok=True)
     return work_dir
 
 

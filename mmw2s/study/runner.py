@@ -13,10 +13,14 @@
 
 The runs of the selection seed that the study needs again are the same
 runs (same keys): they are re-tested, not retrained.
+
+:func:`describe_study` lists the phases' runs without training, as far as
+the saved runs have made the choices.
 """
 from typing import Callable, Dict, List, NamedTuple, Optional, Tuple
 
 from mmw2s.pipeline import SAVED, EvalSpec, Pipeline
+from mmw2s.pipeline.execution import Results
 
 from .grid import (SELECT_TEACHERS, cell_setting, check_study,
                    selection_of_teachers, selection_of_tuned, study_cells,
@@ -47,7 +51,7 @@ class StudyOutcome(NamedTuple):
 class Phase(NamedTuple):
     """One phase of a study, as the pipeline runs it.
 
-    Args:
+    Attributes:
         title (str): What it does, with the choices it starts from.
         settings (list[str]): Its settings (in ``pipeline.plan.settings``).
         seeds (list[int]): Its seeds.
@@ -61,7 +65,7 @@ class Phase(NamedTuple):
 
 # runs a phase (its evaluation set on the pipeline): its results, or None
 # to stop the study there
-PhaseRunner = Callable[[Phase], Optional[dict]]
+PhaseRunner = Callable[[Phase], Optional[Results]]
 
 
 def run_study(pipeline: Pipeline, command: str, seeds: List[int]) -> \
@@ -78,20 +82,24 @@ def run_study(pipeline: Pipeline, command: str, seeds: List[int]) -> \
         StudyOutcome: The choices and the results.
     """
 
-    def run_phase(phase: Phase) -> dict:
+    def run_phase(phase: Phase) -> Results:
         if pipeline.pretrained is None and \
                 pipeline.uses_pretraining(phase.settings):
             pipeline.pretrain(command)
         return pipeline.run(phase.settings, phase.seeds)
 
-    return _run_phases(pipeline, seeds, run_phase)
+    outcome = _run_phases(pipeline, seeds, run_phase)
+    assert outcome is not None, 'run_phase stops no phase'
+    return outcome
 
 
 def describe_study(pipeline: Pipeline, seeds: List[int]) -> List[str]:
     """What the study needs, without training: each phase's runs as
     :meth:`Pipeline.describe` lists them, with what is saved. A phase whose
     choices come from runs that are not all saved yet ends the list (its
-    saved results are read, never recomputed).
+    saved results are read, never recomputed). Nothing is trained or
+    written; like :func:`run_study`, it sets the pipeline's settings,
+    evaluation and pre-trained backbone (a matching one, if any).
 
     Args:
         pipeline (Pipeline): A pipeline on the study config.
@@ -103,7 +111,7 @@ def describe_study(pipeline: Pipeline, seeds: List[int]) -> List[str]:
     pipeline.pretrained = pipeline.find_backbone()
     lines: List[str] = []
 
-    def describe_phase(phase: Phase) -> Optional[dict]:
+    def describe_phase(phase: Phase) -> Optional[Results]:
         lines.append(f'{phase.title}:')
         lines.extend(
             f'  {line}'
@@ -164,8 +172,8 @@ def _run_phases(pipeline: Pipeline, seeds: List[int],
     pipeline.evaluation = EvalSpec('test', each_epoch=each_epoch)
     results = run_phase(
         Phase(
-            f'Phase 3, every cell at {study.tuned.field} '
-            f'{_listed(value_of)} (test split, seeds '
+            f'Phase 3, every cell at the chosen {study.tuned.field} '
+            f'({_listed(value_of)}; test split, seeds '
             f'{", ".join(map(str, seeds))})', list(settings), seeds, False))
     if results is None:
         return None

@@ -15,11 +15,13 @@ import json
 import os
 import os.path as osp
 import re
+import shutil
 import sys
 
 import pytest
 from conftest import REPO_ROOT, python_tool, run_tool
 from idx_helpers import write_fashion_like
+from mmengine.config import DictAction
 
 from mmw2s.pipeline import Dispatcher, EvalSpec, Pipeline, PipelineEvents
 from mmw2s.pipeline.progress import plan_from_args
@@ -215,10 +217,36 @@ def test_a_rerun_trains_nothing(tiny_study):
 
 
 def _files(directory):
-    """Every file under ``directory`` with its size and modification
-    time."""
-    return {(path, os.stat(path).st_size, os.stat(path).st_mtime_ns)
-            for path in glob.glob(osp.join(directory, '**'), recursive=True)}
+    """Every file under ``directory`` (hidden ones too) with its size and
+    modification time."""
+    files = set()
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = osp.join(root, name)
+            files.add((path, os.stat(path).st_size, os.stat(path).st_mtime_ns))
+    return files
+
+
+def _dry_run(config, work_dir, data_root):
+    return run_tool(
+        python_tool('w2s_study.py') + [
+            config, '--work-dir', work_dir, '--data-root', data_root,
+            '--dry-run', '--cfg-options', *SHRUNK
+        ],
+        cwd=REPO_ROOT).stdout
+
+
+def _choices(results, kind):
+    return ', '.join(f'{schedule}: {results[kind][schedule][field]}'
+                     for schedule in ('short', 'patient')
+                     for field in [{
+                         'teachers': 'teacher',
+                         'values': 'value'
+                     }[kind]])
+
+
+def _headings(text):
+    return [line for line in text.splitlines() if line.startswith('Phase')]
 
 
 def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
@@ -227,30 +255,19 @@ def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
     results = tiny_study['results']
     work_dir = tiny_study['work_dir']
     before = _files(work_dir)
-    stdout = run_tool(
-        python_tool('w2s_study.py') + [
-            tiny_study['config'], '--work-dir', work_dir, '--data-root',
-            tiny_study['data_root'], '--dry-run', '--cfg-options', *SHRUNK
-        ],
-        cwd=REPO_ROOT).stdout
+    stdout = _dry_run(tiny_study['config'], work_dir, tiny_study['data_root'])
     assert _files(work_dir) == before
-    teachers = ', '.join(
-        f'{schedule}: {results["teachers"][schedule]["teacher"]}'
-        for schedule in ('short', 'patient'))
-    values = ', '.join(f'{schedule}: {results["values"][schedule]["value"]}'
-                       for schedule in ('short', 'patient'))
-    titles = [line for line in stdout.splitlines() if line.startswith('Phase')]
-    assert titles == [
+    assert _headings(stdout) == [
         "Phase 1, each schedule's reference teacher (validation part, "
         'seed 0):',
-        f'Phase 2, adaptconf threshold under the reference teachers '
-        f'({teachers}; validation part, seed 0):',
-        f'Phase 3, every cell at threshold {values} (test split, seeds 0, '
-        '1):'
+        'Phase 2, adaptconf threshold under the reference teachers '
+        f'({_choices(results, "teachers")}; validation part, seed 0):',
+        'Phase 3, every cell at the chosen threshold '
+        f'({_choices(results, "values")}; test split, seeds 0, 1):'
     ]
-    runs = re.findall(r'^  (seed_\d)/\S+: .*; (\w[\w ,]*)$', stdout,
+    runs = re.findall(r'^  seed_\d/\S+: .*; (\w[\w ,]*)$', stdout,
                       re.MULTILINE)
-    assert runs and {state for _, state in runs} == {'saved'}
+    assert runs and set(runs) == {'saved'}
     assert len(
         re.findall(r'stage\(s\), 0 to train \(0 iterations\); ', stdout)) == 3
     # the third phase's runs are the study's (each listed once)
@@ -263,21 +280,25 @@ def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
     })
 
 
-def test_a_dry_run_stops_at_the_choices_it_cannot_make_yet(
-        tiny_study, tmp_path):
-    """In an empty work dir: the first phase's runs, to train, and why the
-    list stops there; nothing is written."""
-    plan = plan_from_args(
-        argparse.Namespace(
-            config=tiny_study['config'],
-            data_root=tiny_study['data_root'],
-            cfg_options=None))
-    pipeline = Pipeline(plan, str(tmp_path), EvalSpec(), PipelineEvents(),
-                        Dispatcher(1))
-    lines = describe_study(pipeline, [0, 1])
-    assert lines[0].startswith('Phase 1,') and lines[1] == (
-        '  pre-training to do first: the runs that start from it are '
-        'listed as to train')
+def test_a_dry_run_stops_at_the_choices_it_cannot_make_yet(tmp_path):
+    """With nothing saved: the first phase's runs, to train, and why the
+    list stops there; the work dir is not even made."""
+    data_root = write_fashion_like(
+        str(tmp_path / 'idx'),
+        num_train=300,
+        num_test=70,
+        sorted_by_class=True)
+    config = tmp_path / 'tiny.py'
+    config.write_text(TINY)
+    work_dir = tmp_path / 'work'
+    lines = _dry_run(str(config), str(work_dir), data_root).splitlines()
+    lines = lines[lines.index(_headings('\n'.join(lines))[0]):]
+    assert _headings('\n'.join(lines)) == [
+        "Phase 1, each schedule's reference teacher (validation part, "
+        'seed 0):'
+    ]
+    assert lines[1] == ('  pre-training to do first: the runs that start '
+                        'from it are listed as to train')
     runs = [line for line in lines if line.startswith('  seed_0/')]
     # two teachers, the student alone under two schedules
     assert len(runs) == 4 and all(line.endswith('; to train') for line in runs)
@@ -286,8 +307,58 @@ def test_a_dry_run_stops_at_the_choices_it_cannot_make_yet(
         for line in runs)
     assert lines[2].startswith(
         f'  4 run(s) for 4 stage(s), 4 to train ({iterations:,} iterations); '
-        '300 training images, 25 held out for validation')
+        f'300 training images, {VAL} held out for validation')
     assert lines[-1] == ('The next phases are chosen from these runs: they '
                          'are listed once these are saved.')
-    assert not any(line.startswith('Phase 2') for line in lines)
-    assert not os.listdir(tmp_path)
+    assert not work_dir.exists()
+
+
+def _describe(tiny_study, work_dir):
+    """The dry run, in this process, of the tiny study in ``work_dir``."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction)
+    plan = plan_from_args(
+        argparse.Namespace(
+            config=tiny_study['config'],
+            data_root=tiny_study['data_root'],
+            cfg_options=parser.parse_args(['--cfg-options',
+                                           *SHRUNK]).cfg_options))
+    pipeline = Pipeline(plan, work_dir, EvalSpec(), PipelineEvents(),
+                        Dispatcher(1))
+    return '\n'.join(describe_study(pipeline, [0, 1]))
+
+
+def test_a_dry_run_stops_at_the_first_phase_with_work_left(
+        tiny_study, tmp_path):
+    """A selection run not trained stops the list after its phase; one
+    trained but not tested (on the validation part) stops it too."""
+    results = tiny_study['results']
+    selection = results['selection']
+    untrained = str(tmp_path / 'untrained')
+    shutil.copytree(tiny_study['work_dir'], untrained)
+    short = results['values']['short']['value']
+    other = next(value for value in (0.5, 4.0) if value != short)
+    run = selection['select_threshold_short']['0'][
+        f'adaptconf_threshold_{other}']
+    os.remove(osp.join(untrained, run['directory'], 'train.json'))
+    listed = _describe(tiny_study, untrained)
+    assert _headings(listed)[1].startswith(
+        'Phase 2, adaptconf threshold under the reference teachers '
+        f'({_choices(results, "teachers")};')
+    assert len(_headings(listed)) == 2
+    assert f'{run["directory"]}: select_threshold_short/adaptconf_threshold_' \
+        f'{other}; 1 epochs' in listed
+    assert re.findall(r'; (to train|trained, to test)$', listed,
+                      re.MULTILINE) == ['to train']
+    assert listed.endswith('they are listed once these are saved.')
+
+    untested = str(tmp_path / 'untested')
+    shutil.copytree(tiny_study['work_dir'], untested)
+    teacher = selection['select_teachers']['0']['lenet_1ep']
+    os.remove(
+        osp.join(untested, teacher['directory'], 'tests',
+                 f'{teacher["test_key"][:16]}.json'))
+    listed = _describe(tiny_study, untested)
+    assert len(_headings(listed)) == 1
+    assert re.findall(r'; (to train|trained, to test)$', listed,
+                      re.MULTILINE) == ['trained, to test']
