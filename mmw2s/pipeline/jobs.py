@@ -89,11 +89,10 @@ class ProgressHook(Hook):
         self._advance()
 
 
-def check_loadable(
-    module: nn.Module,
-    checkpoint: str,
-    prefix: Optional[str] = None,
-    ignore: Sequence[str] = ()) -> None:
+def check_loadable(module: nn.Module,
+                   checkpoint: str,
+                   prefix: Optional[str] = None,
+                   ignore: Sequence[str] = ()) -> None:
     """Refuse weights that would not load whole into ``module``.
 
     mmengine's ``Pretrained`` initializer loads non-strictly and only logs
