@@ -28,8 +28,12 @@ SAVED, TO_TEST, TO_TRAIN = 'saved', 'trained, to test', 'to train'
 class PipelineEvents:
     """What the pipeline tells its caller (a progress display).
 
-    Override any of the three; the defaults do nothing.
+    Override any of them; the defaults do nothing.
     """
+
+    def phase_started(self, title: str) -> None:
+        """A phase of a study (:mod:`mmw2s.study`) begins; ``title`` says
+        what it does and the choices it starts from."""
 
     def stage_started(self, label: str, cost: int, work: str) -> None:
         """A job of ``cost`` iterations is sent; ``work`` says what it does

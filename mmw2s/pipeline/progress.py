@@ -30,12 +30,19 @@ class RichEvents(PipelineEvents):
         total = (self.progress.tasks[0].total or 0) + cost
         self.progress.update(self.task, description=label, total=total)
 
+    def phase_started(self, title: str) -> None:
+        self.progress.console.print(title, markup=False, highlight=False)
+
     def advance(self, iterations: int) -> None:
         self.progress.advance(self.task, iterations)
 
 
 class LineEvents(PipelineEvents):
-    """One line as each run starts and ends (logs, CI)."""
+    """One line as each phase begins and each run starts and ends (logs,
+    CI)."""
+
+    def phase_started(self, title: str) -> None:
+        print(f'{time.strftime("%H:%M:%S")} {title}', flush=True)
 
     def stage_started(self, label: str, cost: int, work: str) -> None:
         print(

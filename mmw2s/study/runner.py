@@ -83,6 +83,7 @@ def run_study(pipeline: Pipeline, command: str, seeds: List[int]) -> \
     """
 
     def run_phase(phase: Phase) -> Results:
+        pipeline.events.phase_started(phase.title)
         if pipeline.pretrained is None and \
                 pipeline.uses_pretraining(phase.settings):
             pipeline.pretrain(command)

@@ -251,12 +251,18 @@ def _headings(text):
 
 def test_a_dry_run_lists_every_phase_of_a_saved_study(tiny_study):
     """Once every run is saved, the dry run lists the three phases, with
-    the choices the saved runs made, and writes nothing."""
+    the choices the saved runs made (headed as the study's run printed
+    them), and writes nothing."""
     results = tiny_study['results']
     work_dir = tiny_study['work_dir']
     before = _files(work_dir)
     stdout = _dry_run(tiny_study['config'], work_dir, tiny_study['data_root'])
     assert _files(work_dir) == before
+    # the headings the study printed as it ran each phase
+    assert [
+        f'{title}:' for title in re.findall(r'^\d\d:\d\d:\d\d (Phase .*)$',
+                                            tiny_study['stdout'], re.MULTILINE)
+    ] == _headings(stdout)
     assert _headings(stdout) == [
         "Phase 1, each schedule's reference teacher (validation part, "
         'seed 0):',
