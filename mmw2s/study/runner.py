@@ -117,11 +117,9 @@ def describe_study(pipeline: Pipeline, seeds: List[int]) -> List[str]:
         lines.extend(
             f'  {line}'
             for line in pipeline.describe(phase.settings, phase.seeds))
-        pending = [
-            run for run in pipeline.study.runs.values()
-            if pipeline.run_state(run) != SAVED
-        ]
-        if not pending:
+        if all(
+                pipeline.run_state(run) == SAVED
+                for run in pipeline.study.runs.values()):
             return pipeline.run(phase.settings, phase.seeds)
         if phase.chooses:
             lines.append('The next phases are chosen from these runs: they '

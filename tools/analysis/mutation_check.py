@@ -133,8 +133,8 @@ MUTANTS = [
            'value >= FULL_MARKS - FULL_MARKS_TOLERANCE',
            'value >= FULL_MARKS', ['tests/test_pipeline/test_report.py']),
     Mutant('study_dry_run_untested_as_saved', 'mmw2s/study/runner.py',
-           'if pipeline.run_state(run) != SAVED',
-           "if pipeline.run_state(run) == 'to train'", [
+           'pipeline.run_state(run) == SAVED',
+           "pipeline.run_state(run) != 'to train'", [
                'tests/test_tools/test_w2s_study.py::'
                'test_a_dry_run_stops_at_the_first_phase_with_work_left'
            ]),
