@@ -11,6 +11,9 @@ from typing import Callable, Dict, List, NamedTuple, Optional
 import submitit
 import torch
 
+# where in a job's directory submitit keeps its files (the job's own log)
+SUBMITIT_FOLDER = 'submitit'
+
 # a study's job on one machine ends by itself; this only bounds a hung one
 LOCAL_TIMEOUT_MIN = 7 * 24 * 60
 POLL_SECONDS = 0.5
@@ -101,7 +104,7 @@ class Dispatcher:
         self.threads = threads
 
     def _executor(self, directory: str) -> submitit.Executor:
-        folder = osp.join(directory, 'submitit')
+        folder = osp.join(directory, SUBMITIT_FOLDER)
         if self.slurm is not None:
             executor = submitit.AutoExecutor(folder=folder, cluster='slurm')
             executor.update_parameters(**self.slurm)

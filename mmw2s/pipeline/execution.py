@@ -7,7 +7,7 @@ import glob
 import os
 import os.path as osp
 import shutil
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 from mmengine.config import Config
 
@@ -104,6 +104,8 @@ class Pipeline:
         self.summaries: Dict[str, DataSummary] = {}
         self.pretrained: Optional[str] = None
         self.study: Optional[Study] = None
+        # SHA-256 of checkpoint files, by (path, modification time, size)
+        self.checkpoint_sha256: Dict[Tuple[str, int, int], str] = {}
 
     def summary(self, split: str) -> DataSummary:
         """What the dataset of ``split`` reads (built once)."""
@@ -250,6 +252,8 @@ class Pipeline:
                          f'{run.stage.epochs} epochs, {run.cost} iterations; '
                          f'{states[key]}')
             lines += [f'  {note}' for note in run.notes]
+            if states[key] == TO_TRAIN and run.teacher is not None:
+                lines += [f'  {note}' for note in self._retraining_note(run)]
         return lines
 
     def run_state(self, run: Run) -> str:
@@ -258,9 +262,52 @@ class Pipeline:
         return _state(run, self._saved(run))
 
     def _saved(self, run: Run) -> Optional[dict]:
-        """The run's saved training and tests (see :func:`saved`)."""
+        """The run's saved training and tests (see :func:`saved`); a
+        student's only if trained from its teacher's saved checkpoint."""
+        teacher_sha256 = None
+        if run.teacher is not None:
+            checkpoint = self._teacher_checkpoint(run)
+            if checkpoint is None:
+                return None
+            teacher_sha256 = self._sha256(checkpoint)
         return saved(
-            osp.join(self.work_dir, run.directory), run.key, list(run.tests))
+            osp.join(self.work_dir, run.directory), run.key, list(run.tests),
+            teacher_sha256)
+
+    def _retraining_note(self, run: Run) -> List[str]:
+        """Why a student whose training is saved under its key trains
+        again (none when nothing is saved)."""
+        record = read_json(osp.join(self.work_dir, run.directory, TRAIN_FILE))
+        if record is None or record.get('key') != run.key:
+            return []
+        if record.get('teacher_sha256') is None:
+            why = ('saved by an earlier version, which did not record its '
+                   "teacher's checkpoint: it trains again")
+        elif self._teacher_checkpoint(run) is None:
+            why = ('saved, but its teacher trains first: it trains again '
+                   "unless the teacher's new checkpoint is the one it was "
+                   'trained from')
+        else:
+            why = ('saved from another checkpoint of its teacher than the '
+                   'one saved now: it trains again')
+        return [why]
+
+    def _teacher_checkpoint(self, run: Run) -> Optional[str]:
+        """The checkpoint of the run's teacher, None until it is saved."""
+        teacher = self.study.runs[run.teacher]
+        done = self._saved(teacher)
+        if done is None:
+            return None
+        return osp.abspath(
+            osp.join(self.work_dir, teacher.directory,
+                     done['train']['checkpoint']))
+
+    def _sha256(self, path: str) -> str:
+        status = os.stat(path)
+        identity = (path, status.st_mtime_ns, status.st_size)
+        if identity not in self.checkpoint_sha256:
+            self.checkpoint_sha256[identity] = file_sha256(path)
+        return self.checkpoint_sha256[identity]
 
     def init_spec(self, run: Run) -> Optional[dict]:
         """What the run starts from, for its job to check before training
@@ -306,6 +353,7 @@ class Pipeline:
             train_cfg=cfg.to_dict(),
             tests=run.tests,
             init=self.init_spec(run),
+            teacher_checkpoint=teacher_ckpt,
             threads=self.dispatcher.threads)
 
     def run(self, settings: List[str], seeds: List[int]) -> Results:
@@ -387,8 +435,7 @@ class Pipeline:
                 self.events.advance(max(0, cost - progress.pop(job.key)))
             if result is not None and outcomes is not None:
                 outcomes[job.key] = result
-            outcome = 'failed' if result is None else (
-                'trained' if result.get('trained', True) else 're-tested')
+            outcome = 'failed' if result is None else _job_outcome(result)
             self.events.stage_finished(label, result, outcome)
 
         for directory in directories.values():
@@ -441,6 +488,14 @@ def _state(run: Run, done: Optional[dict]) -> str:
     if done is None:
         return TO_TRAIN
     return SAVED if len(done['tests']) == len(run.tests) else TO_TEST
+
+
+def _job_outcome(result: dict) -> str:
+    """What a job did: trained, re-tested, or found it all saved (a
+    student whose teacher trained again to the same bytes)."""
+    if result.get('trained', True):
+        return 'trained'
+    return 're-tested' if result.get('tested') else 'reused'
 
 
 def _metrics(test: dict) -> dict:

@@ -5,10 +5,14 @@ saved) and test its checkpoint on each evaluation asked for.
 
 Everything a job writes lies in its run's directory, atomically; paths it
 records are relative to that directory, so a study's work dir can move.
+A student's training depends on its teacher's checkpoint bytes, which its
+key (made before the teacher trains) cannot hold: the job records their
+SHA-256, and a student trained from other bytes is trained again.
 """
 import json
 import os
 import os.path as osp
+import shutil
 import time
 from typing import Dict, List, Optional, Sequence
 
@@ -20,10 +24,13 @@ from torch import nn
 
 from mmw2s.utils import load_checkpoint_safely
 
+from .dispatch import SUBMITIT_FOLDER
 from .plan import file_sha256
 from .report import load_scalars
 
 TRAIN_FILE = 'train.json'
+# what a run's training started from: its key and its teacher's SHA-256
+STARTED_FILE = 'started.json'
 PROGRESS_FILE = 'progress'
 # how often a job tells its progress (seconds)
 PROGRESS_PERIOD = 1.0
@@ -174,7 +181,7 @@ def last_checkpoint(work_dir: str) -> str:
         return file.read().strip()
 
 
-def _train(spec: dict) -> dict:
+def _train(spec: dict, teacher_sha256: Optional[str]) -> dict:
     directory = spec['directory']
     start = time.time()
     cfg = Config(spec['train_cfg'])
@@ -192,7 +199,8 @@ def _train(spec: dict) -> dict:
         epochs=runner.max_epochs,
         iterations=runner.max_iters,
         threads=torch.get_num_threads(),
-        minutes=(time.time() - start) / 60)
+        minutes=(time.time() - start) / 60,
+        teacher_sha256=teacher_sha256)
     if hasattr(train_set, 'changed_fraction'):
         record['labels_changed'] = train_set.changed_fraction
     write_json(osp.join(directory, TRAIN_FILE), record)
@@ -243,11 +251,16 @@ def _test(spec: dict, key: str, last: str) -> dict:
     return result
 
 
-def saved(directory: str, key: str, tests: List[str]) -> Optional[dict]:
+def saved(directory: str,
+          key: str,
+          tests: List[str],
+          teacher_sha256: Optional[str] = None) -> Optional[dict]:
     """What a run left: its training record (None if it did not finish
-    training with ``key``) and the results of ``tests`` it finished."""
+    training with ``key``, from the teacher checkpoint of SHA-256
+    ``teacher_sha256``) and the results of ``tests`` it finished."""
     record = read_json(osp.join(directory, TRAIN_FILE))
-    if record is None or record.get('key') != key:
+    if record is None or record.get('key') != key \
+            or record.get('teacher_sha256') != teacher_sha256:
         return None
     results = {}
     for test in tests:
@@ -255,6 +268,23 @@ def saved(directory: str, key: str, tests: List[str]) -> Optional[dict]:
         if result is not None and result.get('key') == test:
             results[test] = result
     return dict(train=record, tests=results)
+
+
+def _start_afresh_unless_resumable(directory: str, started: dict) -> None:
+    """Remove what ``directory`` holds (but the running job's submitit
+    files) unless it was started as ``started`` (the same key and teacher
+    bytes), which training may resume; record ``started``."""
+    if read_json(osp.join(directory, STARTED_FILE)) == started:
+        return
+    for name in os.listdir(directory):
+        path = osp.join(directory, name)
+        if name == SUBMITIT_FOLDER:
+            continue
+        if osp.isdir(path):
+            shutil.rmtree(path)
+        else:
+            os.remove(path)
+    write_json(osp.join(directory, STARTED_FILE), started)
 
 
 def run_stage(spec: dict) -> dict:
@@ -266,8 +296,9 @@ def run_stage(spec: dict) -> dict:
             runner config as a dict), ``tests`` (test key -> ``parts``: its
             test loader, evaluator and loop; ``epoch``: the epoch whose
             checkpoint it tests, None for the last), ``init`` (see
-            :func:`check_init`)
-            and ``threads`` (CPU threads for torch).
+            :func:`check_init`), ``teacher_checkpoint`` (the teacher's
+            checkpoint file, None without a teacher) and ``threads`` (CPU
+            threads for torch).
 
     Returns:
         dict: ``train`` (the training record), ``tests`` (result by test
@@ -275,12 +306,18 @@ def run_stage(spec: dict) -> dict:
         keys this job ran).
     """
     torch.set_num_threads(spec['threads'])
-    os.makedirs(spec['directory'], exist_ok=True)
-    done = saved(spec['directory'], spec['key'], list(spec['tests']))
+    directory = spec['directory']
+    os.makedirs(directory, exist_ok=True)
+    teacher = spec.get('teacher_checkpoint')
+    teacher_sha256 = file_sha256(teacher) if teacher else None
+    done = saved(directory, spec['key'], list(spec['tests']), teacher_sha256)
     trained = done is None
-    record = _train(spec) if trained else done['train']
+    if trained:
+        _start_afresh_unless_resumable(
+            directory, dict(key=spec['key'], teacher_sha256=teacher_sha256))
+    record = _train(spec, teacher_sha256) if trained else done['train']
     results = {} if trained else done['tests']
-    checkpoint = osp.join(spec['directory'], record['checkpoint'])
+    checkpoint = osp.join(directory, record['checkpoint'])
     tested = [key for key in spec['tests'] if key not in results]
     for key in tested:
         results[key] = _test(spec, key, checkpoint)

@@ -362,6 +362,45 @@ def test_a_failed_run_is_named_and_the_others_go_on(miniature_run, tmp_path):
     assert _lines(failed.stdout, 'failed') == {'transfer/kd'}
 
 
+def test_a_student_of_another_teacher_checkpoint_trains_again(
+        miniature_run, tmp_path):
+    """A student's key names its teacher's run, not the teacher's bytes: a
+    teacher saved again under its key with other weights (as retraining
+    with another thread count gives) makes its student train again, from
+    scratch, not reused nor resumed."""
+    work_dir, data_root, _, _ = miniature_run
+    copy = str(tmp_path / 'copy')
+    shutil.copytree(work_dir, copy)
+    teacher = osp.join(copy, _result(work_dir, 'transfer',
+                                     'finetune')['checkpoint'])
+    state = load_checkpoint_safely(teacher, map_location='cpu')
+    name = next(iter(state['state_dict']))
+    state['state_dict'][name] = state['state_dict'][name] + 0.01
+    torch.save(state, teacher)
+    student = _result(work_dir, 'transfer', 'strong_to_strong')
+    command = _command(copy, data_root, suite=['transfer'])
+    planned = run_tool(command + ['--dry-run'], cwd=REPO_ROOT).stdout
+    [line] = [
+        line for line in planned.splitlines()
+        if line.startswith(student['directory'] + ':')
+    ]
+    assert line.endswith('; to train')
+    lines = planned.splitlines()
+    notes = lines[lines.index(line) + 1:]
+    notes = notes[:next((i for i, note in enumerate(notes)
+                         if not note.startswith('  ')), len(notes))]
+    assert ('  saved from another checkpoint of its teacher than the one '
+            'saved now: it trains again') in notes
+    stdout = run_tool(command, cwd=REPO_ROOT).stdout
+    assert _lines(stdout, 'trained') == {'transfer/strong_to_strong'}
+    with open(osp.join(copy, student['directory'], 'train.json')) as file:
+        assert json.load(file)['teacher_sha256'] == file_sha256(teacher)
+    before, after = (load_checkpoint_safely(
+        osp.join(directory, student['checkpoint']),
+        map_location='cpu')['state_dict'] for directory in (work_dir, copy))
+    assert any(not torch.equal(before[key], after[key]) for key in before)
+
+
 def test_a_moved_work_dir_retrains_a_student_from_its_teacher(
         miniature_run, tmp_path):
     """Paths in a run's records are relative: after the work dir moves, a

@@ -138,6 +138,19 @@ MUTANTS = [
                'tests/test_tools/test_w2s_study.py::'
                'test_a_dry_run_stops_at_the_first_phase_with_work_left'
            ]),
+    Mutant('pipeline_student_of_another_teacher_reused',
+           'mmw2s/pipeline/jobs.py',
+           "            or record.get('teacher_sha256') != teacher_sha256:",
+           '            or False:', [
+               'tests/test_tools/test_w2s_pipeline.py::'
+               'test_a_student_of_another_teacher_checkpoint_trains_again'
+           ]),
+    Mutant('pipeline_stale_student_resumed', 'mmw2s/pipeline/jobs.py',
+           '    if read_json(osp.join(directory, STARTED_FILE)) == started:',
+           '    if True:', [
+               'tests/test_tools/test_w2s_pipeline.py::'
+               'test_a_student_of_another_teacher_checkpoint_trains_again'
+           ]),
     Mutant('dispatch_threads_above_the_shared_cores',
            'mmw2s/pipeline/dispatch.py', 'return min(shared, limit)',
            'return limit', ['tests/test_pipeline/test_dispatch.py']),
