@@ -22,7 +22,8 @@ from mmw2s.pipeline import Dispatcher, EvalSpec, Pipeline, PipelineEvents
 from mmw2s.pipeline.data import resolve_size, split_cfg, summarize
 from mmw2s.pipeline.graph import train_images
 from mmw2s.pipeline.jobs import check_init, check_loadable
-from mmw2s.pipeline.plan import resolve_stage, setting_names, settings_key
+from mmw2s.pipeline.plan import (file_sha256, resolve_stage, setting_names,
+                                 settings_key)
 from mmw2s.pipeline.stages import classifier_cfg, training_cfg
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
@@ -397,3 +398,56 @@ def test_a_run_saved_under_another_stages_name_is_found(plan, tmp_path):
     assert study.runs[run.key].directory == renamed
     assert _run(study, 'adaptconf').directory.startswith(
         osp.join('seed_0', 'adaptconf-'))
+
+
+def _save_training(work_dir, run, **record):
+    """A training record of ``run`` as its job writes it, and its
+    checkpoint file."""
+    directory = osp.join(work_dir, run.directory)
+    os.makedirs(directory, exist_ok=True)
+    with open(osp.join(directory, 'epoch_1.pth'), 'wb') as file:
+        file.write(run.key.encode())
+    with open(osp.join(directory, 'train.json'), 'w') as file:
+        json.dump(dict(key=run.key, checkpoint='epoch_1.pth', **record), file)
+    return osp.join(directory, 'epoch_1.pth')
+
+
+def test_a_student_is_saved_only_with_its_teachers_checkpoint(plan, tmp_path):
+    """A student's training counts as saved only while its teacher's saved
+    checkpoint has the SHA-256 the student recorded; the dry run says why
+    one with another (or none recorded) trains again."""
+    pipeline = _pipeline(plan, work_dir=tmp_path)
+    study = pipeline.plan_study(['kd'], [0])
+    teacher, student = _run(study, 'weak', 'kd'), _run(study, 'kd', 'kd')
+    checkpoint = _save_training(tmp_path, teacher)
+
+    def state_and_notes():
+        lines = pipeline.describe(['kd'], [0])
+        [line] = [
+            i for i, text in enumerate(lines)
+            if text.startswith(student.directory + ':')
+        ]
+        block = lines[line + 1:]
+        block = block[:next((i for i, text in enumerate(block)
+                             if not text.startswith('  ')), len(block))]
+        return lines[line].rsplit('; ', 1)[1], [
+            note for note in block if note[2:] not in student.notes
+        ]
+
+    _save_training(tmp_path, student)
+    assert state_and_notes() == ('to train', [
+        "  saved by an earlier version, which did not record its teacher's "
+        'checkpoint: it trains again'
+    ])
+    _save_training(tmp_path, student, teacher_sha256='0' * 64)
+    assert state_and_notes() == ('to train', [
+        '  saved from another checkpoint of its teacher than the one saved '
+        'now: it trains again'
+    ])
+    _save_training(tmp_path, student, teacher_sha256=file_sha256(checkpoint))
+    assert state_and_notes() == ('trained, to test', [])
+    os.remove(osp.join(tmp_path, teacher.directory, 'train.json'))
+    assert state_and_notes() == ('to train', [
+        '  saved, but its teacher trains first: it trains again unless the '
+        "teacher's new checkpoint is the one it was trained from"
+    ])
