@@ -15,7 +15,7 @@ from .data import DataSummary, iterations, split_cfg, summarize
 from .dispatch import Dispatcher, Failure, Job
 from .graph import Run, Study
 from .jobs import (PROGRESS_FILE, TRAIN_FILE, read_json, run_pretraining,
-                   run_stage, saved)
+                   run_stage, saved, weights_sha256)
 from .plan import EvalSpec, file_sha256, plain, resolve_stage, settings_key
 from .stages import init_target, pretrain_cfg, training_cfg
 
@@ -104,8 +104,8 @@ class Pipeline:
         self.summaries: Dict[str, DataSummary] = {}
         self.pretrained: Optional[str] = None
         self.study: Optional[Study] = None
-        # SHA-256 of checkpoint files, by (path, modification time, size)
-        self.checkpoint_sha256: Dict[Tuple[str, int, int], str] = {}
+        # SHA-256 of checkpoints' weights, by (path, modification time, size)
+        self.weights_sha256: Dict[Tuple[str, int, int], str] = {}
 
     def summary(self, split: str) -> DataSummary:
         """What the dataset of ``split`` reads (built once)."""
@@ -269,7 +269,7 @@ class Pipeline:
             checkpoint = self._teacher_checkpoint(run)
             if checkpoint is None:
                 return None
-            teacher_sha256 = self._sha256(checkpoint)
+            teacher_sha256 = self._weights_sha256(checkpoint)
         return saved(
             osp.join(self.work_dir, run.directory), run.key, list(run.tests),
             teacher_sha256)
@@ -285,11 +285,11 @@ class Pipeline:
                    "teacher's checkpoint: it trains again")
         elif self._teacher_checkpoint(run) is None:
             why = ('saved, but its teacher trains first: it trains again '
-                   "unless the teacher's new checkpoint is the one it was "
+                   "unless the teacher's new weights are the ones it was "
                    'trained from')
         else:
-            why = ('saved from another checkpoint of its teacher than the '
-                   'one saved now: it trains again')
+            why = ('saved from other weights of its teacher than the ones '
+                   'saved now: it trains again')
         return [why]
 
     def _teacher_checkpoint(self, run: Run) -> Optional[str]:
@@ -302,12 +302,12 @@ class Pipeline:
             osp.join(self.work_dir, teacher.directory,
                      done['train']['checkpoint']))
 
-    def _sha256(self, path: str) -> str:
+    def _weights_sha256(self, path: str) -> str:
         status = os.stat(path)
         identity = (path, status.st_mtime_ns, status.st_size)
-        if identity not in self.checkpoint_sha256:
-            self.checkpoint_sha256[identity] = file_sha256(path)
-        return self.checkpoint_sha256[identity]
+        if identity not in self.weights_sha256:
+            self.weights_sha256[identity] = weights_sha256(path)
+        return self.weights_sha256[identity]
 
     def init_spec(self, run: Run) -> Optional[dict]:
         """What the run starts from, for its job to check before training

@@ -5,10 +5,11 @@ saved) and test its checkpoint on each evaluation asked for.
 
 Everything a job writes lies in its run's directory, atomically; paths it
 records are relative to that directory, so a study's work dir can move.
-A student's training depends on its teacher's checkpoint bytes, which its
-key (made before the teacher trains) cannot hold: the job records their
-SHA-256, and a student trained from other bytes is trained again.
+A student's training depends on its teacher's weights, which its key
+(made before the teacher trains) cannot hold: the job records their
+SHA-256, and a student trained from other weights is trained again.
 """
+import hashlib
 import json
 import os
 import os.path as osp
@@ -167,6 +168,20 @@ def check_init(model: nn.Module, init: Optional[dict]) -> None:
                    init.get('ignore', ()))
 
 
+def weights_sha256(checkpoint: str) -> str:
+    """SHA-256 of a checkpoint's weights (its ``state_dict``: names,
+    dtypes, shapes and values), not of its file, which also holds when and
+    under which run name it was saved."""
+    state = load_checkpoint_safely(checkpoint, map_location='cpu')
+    state = state.get('state_dict', state)
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().contiguous()
+        digest.update(f'{name}:{tensor.dtype}:{tuple(tensor.shape)};'.encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def _log_file(runner: Runner) -> str:
     [path] = [
         handler.baseFilename for handler in runner.logger.handlers
@@ -256,8 +271,9 @@ def saved(directory: str,
           tests: List[str],
           teacher_sha256: Optional[str] = None) -> Optional[dict]:
     """What a run left: its training record (None if it did not finish
-    training with ``key``, from the teacher checkpoint of SHA-256
-    ``teacher_sha256``) and the results of ``tests`` it finished."""
+    training with ``key``, from teacher weights of SHA-256
+    ``teacher_sha256``, see :func:`weights_sha256`) and the results of
+    ``tests`` it finished."""
     record = read_json(osp.join(directory, TRAIN_FILE))
     if record is None or record.get('key') != key \
             or record.get('teacher_sha256') != teacher_sha256:
@@ -273,7 +289,7 @@ def saved(directory: str,
 def _start_afresh_unless_resumable(directory: str, started: dict) -> None:
     """Remove what ``directory`` holds (but the running job's submitit
     files) unless it was started as ``started`` (the same key and teacher
-    bytes), which training may resume; record ``started``."""
+    weights), which training may resume; record ``started``."""
     if read_json(osp.join(directory, STARTED_FILE)) == started:
         return
     for name in os.listdir(directory):
@@ -309,7 +325,7 @@ def run_stage(spec: dict) -> dict:
     directory = spec['directory']
     os.makedirs(directory, exist_ok=True)
     teacher = spec.get('teacher_checkpoint')
-    teacher_sha256 = file_sha256(teacher) if teacher else None
+    teacher_sha256 = weights_sha256(teacher) if teacher else None
     done = saved(directory, spec['key'], list(spec['tests']), teacher_sha256)
     trained = done is None
     if trained:

@@ -21,9 +21,8 @@ from mmw2s.datasets import read_idx
 from mmw2s.pipeline import Dispatcher, EvalSpec, Pipeline, PipelineEvents
 from mmw2s.pipeline.data import resolve_size, split_cfg, summarize
 from mmw2s.pipeline.graph import train_images
-from mmw2s.pipeline.jobs import check_init, check_loadable
-from mmw2s.pipeline.plan import (file_sha256, resolve_stage, setting_names,
-                                 settings_key)
+from mmw2s.pipeline.jobs import check_init, check_loadable, weights_sha256
+from mmw2s.pipeline.plan import resolve_stage, setting_names, settings_key
 from mmw2s.pipeline.stages import classifier_cfg, training_cfg
 
 CONFIG = osp.join(REPO_ROOT, 'configs', 'pipeline', 'w2s_fashion-mnist.py')
@@ -405,8 +404,8 @@ def _save_training(work_dir, run, **record):
     checkpoint file."""
     directory = osp.join(work_dir, run.directory)
     os.makedirs(directory, exist_ok=True)
-    with open(osp.join(directory, 'epoch_1.pth'), 'wb') as file:
-        file.write(run.key.encode())
+    torch.save(dict(state_dict=dict(weight=torch.ones(2))),
+               osp.join(directory, 'epoch_1.pth'))
     with open(osp.join(directory, 'train.json'), 'w') as file:
         json.dump(dict(key=run.key, checkpoint='epoch_1.pth', **record), file)
     return osp.join(directory, 'epoch_1.pth')
@@ -441,13 +440,14 @@ def test_a_student_is_saved_only_with_its_teachers_checkpoint(plan, tmp_path):
     ])
     _save_training(tmp_path, student, teacher_sha256='0' * 64)
     assert state_and_notes() == ('to train', [
-        '  saved from another checkpoint of its teacher than the one saved '
-        'now: it trains again'
+        '  saved from other weights of its teacher than the ones saved now: '
+        'it trains again'
     ])
-    _save_training(tmp_path, student, teacher_sha256=file_sha256(checkpoint))
+    _save_training(
+        tmp_path, student, teacher_sha256=weights_sha256(checkpoint))
     assert state_and_notes() == ('trained, to test', [])
     os.remove(osp.join(tmp_path, teacher.directory, 'train.json'))
     assert state_and_notes() == ('to train', [
         '  saved, but its teacher trains first: it trains again unless the '
-        "teacher's new checkpoint is the one it was trained from"
+        "teacher's new weights are the ones it was trained from"
     ])

@@ -29,6 +29,7 @@ from PIL import Image
 
 from mmw2s.datasets import read_idx
 from mmw2s.datasets.dataset_wrapper import subset_indices
+from mmw2s.pipeline.jobs import weights_sha256
 from mmw2s.pipeline.plan import file_sha256
 from mmw2s.utils import load_checkpoint_safely
 
@@ -389,12 +390,12 @@ def test_a_student_of_another_teacher_checkpoint_trains_again(
     notes = lines[lines.index(line) + 1:]
     notes = notes[:next((i for i, note in enumerate(notes)
                          if not note.startswith('  ')), len(notes))]
-    assert ('  saved from another checkpoint of its teacher than the one '
-            'saved now: it trains again') in notes
+    assert ('  saved from other weights of its teacher than the ones saved '
+            'now: it trains again') in notes
     stdout = run_tool(command, cwd=REPO_ROOT).stdout
     assert _lines(stdout, 'trained') == {'transfer/strong_to_strong'}
     with open(osp.join(copy, student['directory'], 'train.json')) as file:
-        assert json.load(file)['teacher_sha256'] == file_sha256(teacher)
+        assert json.load(file)['teacher_sha256'] == weights_sha256(teacher)
     before, after = (load_checkpoint_safely(
         osp.join(directory, student['checkpoint']),
         map_location='cpu')['state_dict'] for directory in (work_dir, copy))
