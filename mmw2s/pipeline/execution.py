@@ -282,7 +282,7 @@ class Pipeline:
             return []
         if record.get('teacher_sha256') is None:
             why = ('saved by an earlier version, which did not record its '
-                   "teacher's checkpoint: it trains again")
+                   "teacher's weights: it trains again")
         elif self._teacher_checkpoint(run) is None:
             why = ('saved, but its teacher trains first: it trains again '
                    "unless the teacher's new weights are the ones it was "
@@ -492,7 +492,7 @@ def _state(run: Run, done: Optional[dict]) -> str:
 
 def _job_outcome(result: dict) -> str:
     """What a job did: trained, re-tested, or found it all saved (a
-    student whose teacher trained again to the same bytes)."""
+    student whose teacher trained again to the same weights)."""
     if result.get('trained', True):
         return 'trained'
     return 're-tested' if result.get('tested') else 'reused'

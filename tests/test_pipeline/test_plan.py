@@ -436,7 +436,7 @@ def test_a_student_is_saved_only_with_its_teachers_checkpoint(plan, tmp_path):
     _save_training(tmp_path, student)
     assert state_and_notes() == ('to train', [
         "  saved by an earlier version, which did not record its teacher's "
-        'checkpoint: it trains again'
+        'weights: it trains again'
     ])
     _save_training(tmp_path, student, teacher_sha256='0' * 64)
     assert state_and_notes() == ('to train', [
